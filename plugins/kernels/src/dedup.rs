@@ -1,0 +1,68 @@
+//! Duplicate timestamps: keep the last row of each run of equal keys.
+
+/// What [`keep_last_of_runs`] dropped.
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Dropped {
+    /// Rows whose key equals the next present key (earlier duplicates).
+    pub duplicates: usize,
+    /// Rows without a key.
+    pub missing: usize,
+}
+
+/// Marks in `out` the rows to keep from keys `t` sorted ascending (stable, so
+/// equal keys stand in file order): the last row of every run of equal keys.
+/// Rows whose `valid` flag is false have no key and are dropped.
+pub fn keep_last_of_runs(t: &[i64], valid: Option<&[bool]>, out: &mut [bool]) -> Dropped {
+    debug_assert_eq!(t.len(), out.len());
+    let mut dropped = Dropped::default();
+    // Walk backwards: a row is kept iff its key differs from the next kept key.
+    let mut next: Option<i64> = None;
+    for i in (0..t.len()).rev() {
+        if valid.is_some_and(|v| !v[i]) {
+            out[i] = false;
+            dropped.missing += 1;
+            continue;
+        }
+        let keep = next != Some(t[i]);
+        out[i] = keep;
+        if keep {
+            next = Some(t[i]);
+        } else {
+            dropped.duplicates += 1;
+        }
+    }
+    dropped
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keeps_last_of_each_run() {
+        let t = [1, 2, 2, 2, 3, 4, 4];
+        let mut out = vec![false; t.len()];
+        let d = keep_last_of_runs(&t, None, &mut out);
+        assert_eq!(out, [true, false, false, true, true, false, true]);
+        assert_eq!(d, Dropped { duplicates: 3, missing: 0 });
+    }
+
+    #[test]
+    fn missing_keys_are_dropped_and_counted() {
+        let t = [0, 1, 1, 0, 2];
+        let valid = [false, true, true, false, true];
+        let mut out = vec![false; t.len()];
+        let d = keep_last_of_runs(&t, Some(&valid), &mut out);
+        assert_eq!(out, [false, false, true, false, true]);
+        assert_eq!(d, Dropped { duplicates: 1, missing: 2 });
+    }
+
+    #[test]
+    fn empty_and_unique() {
+        let mut out: Vec<bool> = vec![];
+        assert_eq!(keep_last_of_runs(&[], None, &mut out), Dropped::default());
+        let mut out = vec![false; 3];
+        assert_eq!(keep_last_of_runs(&[1, 2, 3], None, &mut out), Dropped::default());
+        assert_eq!(out, [true, true, true]);
+    }
+}

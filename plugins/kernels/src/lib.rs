@@ -1,0 +1,11 @@
+//! omega_pl numeric kernels: pure functions over slices, no Polars types.
+//!
+//! Convention shared by every kernel: a missing input value is `NaN` (the
+//! expression layer maps nulls to `NaN` before calling), and a missing output
+//! is written as `NaN` (the expression layer maps it back to null). Kernels
+//! never allocate their output; callers pass `out` of the input's length.
+
+pub mod dedup;
+pub mod ewm;
+pub mod sessions;
+pub mod timestamps;

@@ -1,0 +1,249 @@
+//! Timestamp text to UTC epoch microseconds, for the candle layouts vendors write.
+//!
+//! Accepted (leading/trailing blanks ignored):
+//! * year first: `YYYY-MM-DD`, `YYYY.MM.DD` or `YYYY/MM/DD`, optionally followed
+//!   by `T` or a blank and `HH:MM[:SS[.fraction]]`;
+//! * day first with dots (Dukascopy "Gmt time"): `DD.MM.YYYY HH:MM[:SS[.fraction]]`;
+//! * compact (HistData): `YYYYMMDD HHMMSS` or `YYYYMMDD HH:MM[:SS]`;
+//! * an optional zone suffix: `Z`, `UTC`, `GMT` or a numeric offset `±HH:MM`,
+//!   `±HHMM`, `±HH` (the result is converted to UTC). Naive values are UTC.
+//!
+//! The fraction may have 1 to 9 digits; digits beyond microseconds are truncated.
+
+const US_PER_SEC: i64 = 1_000_000;
+
+/// Days since 1970-01-01 of a proleptic Gregorian date (Hinnant's algorithm).
+pub fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y - era * 400;
+    let mp = (m + 9) % 12;
+    let doy = (153 * mp + 2) / 5 + d - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+fn is_leap(y: i64) -> bool {
+    (y % 4 == 0 && y % 100 != 0) || y % 400 == 0
+}
+
+fn days_in_month(y: i64, m: i64) -> i64 {
+    match m {
+        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
+        4 | 6 | 9 | 11 => 30,
+        _ if is_leap(y) => 29,
+        _ => 28,
+    }
+}
+
+/// A byte cursor with small parsing helpers.
+struct Cursor<'a> {
+    b: &'a [u8],
+    i: usize,
+}
+
+impl Cursor<'_> {
+    fn peek(&self) -> Option<u8> {
+        self.b.get(self.i).copied()
+    }
+    fn done(&self) -> bool {
+        self.i >= self.b.len()
+    }
+    /// Exactly `n` ASCII digits as a number.
+    fn digits(&mut self, n: usize) -> Option<i64> {
+        let s = self.b.get(self.i..self.i + n)?;
+        let mut v = 0i64;
+        for &c in s {
+            if !c.is_ascii_digit() {
+                return None;
+            }
+            v = v * 10 + i64::from(c - b'0');
+        }
+        self.i += n;
+        Some(v)
+    }
+    fn eat(&mut self, c: u8) -> bool {
+        if self.peek() == Some(c) {
+            self.i += 1;
+            true
+        } else {
+            false
+        }
+    }
+    fn eat_str(&mut self, s: &[u8]) -> bool {
+        if self.b[self.i..].eq_ignore_ascii_case(s) {
+            self.i += s.len();
+            true
+        } else {
+            false
+        }
+    }
+    fn skip_blanks(&mut self) {
+        while matches!(self.peek(), Some(b' ') | Some(b'\t')) {
+            self.i += 1;
+        }
+    }
+}
+
+/// Parses `HH:MM[:SS[.fff]]` (or `HHMMSS` when `compact`) into microseconds of the day.
+fn parse_clock(c: &mut Cursor<'_>, compact: bool) -> Option<i64> {
+    let h = c.digits(2)?;
+    let (mi, s) = if compact && c.peek().is_some_and(|x| x.is_ascii_digit()) {
+        (c.digits(2)?, c.digits(2)?)
+    } else {
+        if !c.eat(b':') {
+            return None;
+        }
+        let mi = c.digits(2)?;
+        let s = if c.eat(b':') { c.digits(2)? } else { 0 };
+        (mi, s)
+    };
+    if h > 23 || mi > 59 || s > 59 {
+        return None;
+    }
+    let mut us = 0i64;
+    if c.eat(b'.') || c.eat(b',') {
+        let mut n = 0;
+        let mut scale = 100_000i64;
+        while let Some(d) = c.peek().filter(u8::is_ascii_digit) {
+            if n >= 9 {
+                return None;
+            }
+            us += i64::from(d - b'0') * scale;
+            scale /= 10;
+            n += 1;
+            c.i += 1;
+        }
+        if n == 0 {
+            return None;
+        }
+    }
+    Some(((h * 60 + mi) * 60 + s) * US_PER_SEC + us)
+}
+
+/// Parses an optional zone suffix; returns the offset east of UTC in microseconds.
+fn parse_zone(c: &mut Cursor<'_>) -> Option<i64> {
+    c.skip_blanks();
+    if c.done() {
+        return Some(0);
+    }
+    if c.eat(b'Z') || c.eat(b'z') || c.eat_str(b"UTC") || c.eat_str(b"GMT") {
+        return if c.done() { Some(0) } else { None };
+    }
+    let sign = match c.peek()? {
+        b'+' => 1,
+        b'-' => -1,
+        _ => return None,
+    };
+    c.i += 1;
+    let h = c.digits(2)?;
+    let m = if c.done() {
+        0
+    } else {
+        c.eat(b':');
+        c.digits(2)?
+    };
+    if h > 23 || m > 59 || !c.done() {
+        return None;
+    }
+    Some(sign * (h * 3600 + m * 60) * US_PER_SEC)
+}
+
+/// Parses one timestamp to UTC epoch microseconds; `None` if it is not one of
+/// the accepted layouts or not a valid date and time.
+pub fn parse_timestamp(text: &[u8]) -> Option<i64> {
+    let text = text.trim_ascii();
+    let mut c = Cursor { b: text, i: 0 };
+    let (y, m, d, compact) = if text.len() >= 8 && text[..8].iter().all(u8::is_ascii_digit) {
+        let y = c.digits(4)?;
+        let m = c.digits(2)?;
+        let d = c.digits(2)?;
+        (y, m, d, true)
+    } else if text.get(4).is_some_and(|s| matches!(s, b'-' | b'.' | b'/')) {
+        let y = c.digits(4)?;
+        let sep = text[4];
+        c.i += 1;
+        let m = c.digits(2)?;
+        if !c.eat(sep) {
+            return None;
+        }
+        let d = c.digits(2)?;
+        (y, m, d, false)
+    } else if text.get(2) == Some(&b'.') {
+        let d = c.digits(2)?;
+        c.i += 1;
+        let m = c.digits(2)?;
+        if !c.eat(b'.') {
+            return None;
+        }
+        let y = c.digits(4)?;
+        (y, m, d, false)
+    } else {
+        return None;
+    };
+    if !(1..=12).contains(&m) || d < 1 || d > days_in_month(y, m) {
+        return None;
+    }
+    let mut us_of_day = 0;
+    if !c.done() && (c.eat(b'T') || c.eat(b't') || c.peek() == Some(b' ')) {
+        c.skip_blanks();
+        if c.peek().is_some_and(|x| x.is_ascii_digit()) {
+            us_of_day = parse_clock(&mut c, compact)?;
+        }
+    }
+    let offset = parse_zone(&mut c)?;
+    Some(days_from_civil(y, m, d) * 86_400 * US_PER_SEC + us_of_day - offset)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const JAN1_2025: i64 = 1_735_689_600 * US_PER_SEC;
+
+    fn p(s: &str) -> Option<i64> {
+        parse_timestamp(s.as_bytes())
+    }
+
+    #[test]
+    fn civil_days() {
+        assert_eq!(days_from_civil(1970, 1, 1), 0);
+        assert_eq!(days_from_civil(2025, 1, 1), 20089);
+        assert_eq!(days_from_civil(1969, 12, 31), -1);
+        assert_eq!(days_from_civil(2000, 3, 1), 11017);
+    }
+
+    #[test]
+    fn native_layout() {
+        assert_eq!(p("2025-01-01 00:00:00+00:00"), Some(JAN1_2025));
+        assert_eq!(p("2025-01-01 01:00:00+01:00"), Some(JAN1_2025));
+        assert_eq!(p("2024-12-31 19:00:00-05:00"), Some(JAN1_2025));
+        assert_eq!(p("2025-01-01T00:00:00Z"), Some(JAN1_2025));
+        assert_eq!(p("  2025-01-01 00:00  "), Some(JAN1_2025));
+        assert_eq!(p("2025-01-01"), Some(JAN1_2025));
+        assert_eq!(p("2025-01-01 00:00:00 UTC"), Some(JAN1_2025));
+        assert_eq!(p("2025-01-01 00:00:00+0000"), Some(JAN1_2025));
+    }
+
+    #[test]
+    fn vendor_layouts() {
+        assert_eq!(p("01.01.2025 00:00:00.000"), Some(JAN1_2025));
+        assert_eq!(p("01.01.2025 00:00:01.250"), Some(JAN1_2025 + 1_250_000));
+        assert_eq!(p("2025.01.01 00:05"), Some(JAN1_2025 + 300 * US_PER_SEC));
+        assert_eq!(p("20250101 000001"), Some(JAN1_2025 + US_PER_SEC));
+        assert_eq!(p("20250101 00:00:01"), Some(JAN1_2025 + US_PER_SEC));
+        assert_eq!(p("2025-01-01 00:00:00.123456789"), Some(JAN1_2025 + 123_456));
+    }
+
+    #[test]
+    fn rejects_garbage_and_invalid_dates() {
+        for s in [
+            "", "abc", "2025-13-01", "2025-02-29", "2025-01-01 24:00", "2025-01-01 10:61",
+            "2025-01-01 00:00:00+25:00", "2025-01-01 00:00:00 EST", "01/02/2025 00:00",
+            "2025-01-01 00:00:00.", "2025-01-01 00:00:00.1234567890", "2025-01-0",
+        ] {
+            assert_eq!(p(s), None, "{s:?} should be rejected");
+        }
+        assert_eq!(p("2024-02-29"), Some(days_from_civil(2024, 2, 29) * 86_400 * US_PER_SEC));
+    }
+}

@@ -1,0 +1,9 @@
+//! `#[polars_expr]` wrappers: turn Polars columns into slices, validate the
+//! keyword arguments, call a kernel, and build the output column. No numerics
+//! live here.
+
+mod convert;
+pub mod indicators;
+pub mod pipeline;
+
+pub(crate) use convert::{f64_output, with_f64_input};
