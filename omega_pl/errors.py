@@ -1,0 +1,53 @@
+"""Exceptions and warnings raised by omega_pl.
+
+Every error a user can cause with bad input is an :class:`OmegaError`, and
+each also derives from the matching built-in (``ValueError``,
+``FileNotFoundError``), so existing ``except`` clauses keep working.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+
+
+class OmegaError(Exception):
+    """Base class of every omega_pl error caused by user input."""
+
+
+class TimeframeError(OmegaError, ValueError):
+    """A timeframe string that is not one of the accepted forms."""
+
+
+class ParameterError(OmegaError, ValueError):
+    """An invalid parameter value; the message names the parameter."""
+
+
+class WindowError(OmegaError, ValueError):
+    """An invalid time window (unparseable bound, or ``start > end``)."""
+
+
+class SchemaError(OmegaError, ValueError):
+    """A file whose columns cannot be mapped onto the candle schema."""
+
+
+class TimestampParseError(OmegaError, ValueError):
+    """A timestamp value that none of the supported layouts can read."""
+
+
+class CandleFileNotFoundError(OmegaError, FileNotFoundError):
+    """No candle file where one was expected; lists every path tried."""
+
+    def __init__(self, what: str, tried: Sequence[Path]) -> None:
+        self.tried = list(tried)
+        listing = "\n".join(f"  - {p}" for p in self.tried)
+        super().__init__(f"{what}; tried:\n{listing}")
+
+
+class DuplicateTimestampsWarning(UserWarning):
+    """Rows with a repeated timestamp were dropped (the last one was kept)."""
+
+
+def format_names(names: Iterable[str]) -> str:
+    """Quote and join column names for an error message."""
+    return ", ".join(repr(n) for n in names)

@@ -1,0 +1,453 @@
+"""Loading candle files into clean, sorted lazy frames (SPEC §4.1).
+
+:func:`scan_candles` reads one file of one side; :func:`scan_symbol` finds the
+bid and ask files of a symbol in the on-disk layout
+``<root>/<SYMBOL>/<SYMBOL>_<TF>_<BID|ASK>.<parquet|csv>`` and joins them.
+Everything stays lazy: the time window is a filter on the scan that Polars
+pushes into the Parquet reader, and nothing is read before ``collect()``.
+"""
+
+from __future__ import annotations
+
+import csv
+import os
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+import polars as pl
+
+from omega_pl._plugin import plugin_expr
+from omega_pl.errors import (
+    CandleFileNotFoundError,
+    SchemaError,
+    TimestampParseError,
+    WindowError,
+    format_names,
+)
+from omega_pl.sessions import daily_clean_mask, market_hours_mask
+from omega_pl.timeframes import OHLCV, Timeframe, floor_time
+
+__all__ = [
+    "CANDLE_SCHEMA",
+    "TimeBound",
+    "candle_files",
+    "parse_time_bound",
+    "scan_candles",
+    "scan_symbol",
+]
+
+#: A window bound: ``"2025-01-31"``, ``"2025-01-31 12:00"``, a ``date`` or a ``datetime``.
+TimeBound = str | date | datetime
+Side = Literal["bid", "ask"]
+
+#: The schema of one side's candle frame.
+CANDLE_SCHEMA = pl.Schema(
+    {"time": pl.Datetime("us", "UTC"), **{c: pl.Float64() for c in OHLCV}},
+)
+
+#: Recognised timestamp column names (case-insensitive), in order of preference.
+_TIME_NAMES = ("utc time", "gmt time", "time", "timestamp", "datetime", "date")
+#: Names under which pandas and others write an unnamed index column.
+_INDEX_NAMES = re.compile(r"^(|unnamed: ?0|__index_level_0__|index)$")
+#: Accepted spellings of the value columns (case-insensitive).
+_VALUE_NAMES: dict[str, tuple[str, ...]] = {
+    "open": ("open",),
+    "high": ("high",),
+    "low": ("low",),
+    "close": ("close",),
+    "volume": ("volume", "vol", "tick_volume", "tickvol", "tick volume"),
+}
+_PARQUET_SUFFIXES = (".parquet", ".pq")
+_CSV_SUFFIXES = (".csv", ".txt")
+_FILE_TF = re.compile(r"_([MHDWmhdw][0-9]+)_(bid|ask)$", re.IGNORECASE)
+
+
+# ---------------------------------------------------------------------------
+# window bounds
+
+
+def parse_time_bound(value: TimeBound, name: str, *, end: bool = False) -> datetime:
+    """A window bound as an aware UTC ``datetime``.
+
+    Naive values are UTC. A ``date`` (or a date-only string) as ``end`` stands
+    for the whole day, i.e. up to and including its last microsecond; as
+    ``start`` it is 00:00 of that day.
+
+    Raises
+    ------
+    WindowError
+        If a string is not an ISO 8601 date or date-time.
+    """
+    if isinstance(value, datetime):
+        dt = value
+    elif isinstance(value, date):
+        dt = datetime.combine(value, time())
+        if end:
+            dt += timedelta(days=1) - timedelta(microseconds=1)
+    elif isinstance(value, str):
+        text = value.strip()
+        try:
+            dt = datetime.fromisoformat(text)
+        except ValueError:
+            raise WindowError(
+                f"{name}: cannot read {value!r} as a date or date-time "
+                "(use ISO 8601, e.g. 2025-01-31, 2025-01-31 12:00 or 2025-01-31T12:00:00+00:00)"
+            ) from None
+        if end and len(text) <= 10:
+            dt += timedelta(days=1) - timedelta(microseconds=1)
+    else:
+        raise WindowError(f"{name}: expected a str, date or datetime, got {type(value).__name__}")
+    return dt.replace(tzinfo=UTC) if dt.tzinfo is None else dt.astimezone(UTC)
+
+
+def _window(
+    start: TimeBound | None, end: TimeBound | None
+) -> tuple[datetime | None, datetime | None]:
+    lo = None if start is None else parse_time_bound(start, "start")
+    hi = None if end is None else parse_time_bound(end, "end", end=True)
+    if lo is not None and hi is not None and lo > hi:
+        raise WindowError(f"start ({lo.isoformat()}) is after end ({hi.isoformat()})")
+    return lo, hi
+
+
+def _bound_literal(value: datetime, dtype: pl.DataType) -> pl.Expr:
+    """``value`` as a literal of exactly the column's Datetime dtype (for pushdown)."""
+    assert isinstance(dtype, pl.Datetime)
+    zone = dtype.time_zone
+    if zone is None:
+        return pl.lit(value.replace(tzinfo=None), dtype=pl.Datetime(dtype.time_unit))
+    return pl.lit(value.astimezone(ZoneInfo(zone)), dtype=dtype)
+
+
+def _window_predicate(
+    col: pl.Expr, lo: datetime | None, hi: datetime | None, dtype: pl.DataType
+) -> pl.Expr | None:
+    parts = []
+    if lo is not None:
+        parts.append(col >= _bound_literal(lo, dtype))
+    if hi is not None:
+        parts.append(col <= _bound_literal(hi, dtype))
+    if not parts:
+        return None
+    return parts[0] if len(parts) == 1 else parts[0] & parts[1]
+
+
+# ---------------------------------------------------------------------------
+# column layout
+
+
+@dataclass(frozen=True)
+class _Layout:
+    """Where the candle columns are in a file: raw name of time and each value."""
+
+    time: str
+    values: dict[str, str]
+
+
+def _find_layout(columns: Sequence[str], source: Path) -> _Layout:
+    lowered = {c.strip().lower(): c for c in reversed(columns)}
+    time_col = next((lowered[n] for n in _TIME_NAMES if n in lowered), None)
+    if time_col is None and columns and _INDEX_NAMES.match(columns[0].strip().lower()):
+        time_col = columns[0]
+    if time_col is None:
+        raise SchemaError(
+            f"{source}: no timestamp column; expected one named 'UTC time', 'Gmt time', 'time', "
+            f"'timestamp', 'datetime' or 'date' (any case), or an unnamed first index column; "
+            f"found: {format_names(columns)}"
+        )
+    values: dict[str, str] = {}
+    missing: list[str] = []
+    for canonical, spellings in _VALUE_NAMES.items():
+        raw = next((lowered[s] for s in spellings if s in lowered), None)
+        if raw is None:
+            missing.append(canonical)
+        else:
+            values[canonical] = raw
+    if missing:
+        raise SchemaError(
+            f"{source}: missing required column(s) {format_names(missing)}; "
+            f"found: {format_names(columns)}"
+        )
+    return _Layout(time_col, values)
+
+
+def _parse_text_timestamps(col: str) -> pl.Expr:
+    """Timestamp text to Datetime(us, UTC) through the Rust parser."""
+    parsed = plugin_expr("parse_timestamps", [pl.col(col)], {"column": col}, elementwise=True)
+    return parsed.cast(pl.Datetime("us", "UTC"))
+
+
+def _check_first_timestamp(value: str, col: str, source: Path) -> None:
+    """Fail early, with a typed error, when the file's first timestamp is unreadable."""
+    try:
+        pl.DataFrame({col: [value]}).select(_parse_text_timestamps(col))
+    except pl.exceptions.ComputeError as exc:
+        raise TimestampParseError(f"{source}: {exc}".replace("omega: ", "")) from None
+
+
+def _sniff_csv(source: Path) -> tuple[list[str], str, list[str] | None]:
+    """Header names, separator and first data row (``None`` if there is none) of a CSV file."""
+    with source.open("r", encoding="utf-8-sig", newline="") as fh:
+        head = fh.readline()
+        first = fh.readline()
+    if not head.strip():
+        raise SchemaError(f"{source}: the file is empty (no header line)")
+    sep = max((",", ";", "\t"), key=head.count)
+    header = next(csv.reader([head], delimiter=sep))
+    row = next(csv.reader([first], delimiter=sep), []) if first.strip() else []
+    return header, sep, (row or None)
+
+
+def _scan_csv(source: Path, lo: datetime | None, hi: datetime | None) -> pl.LazyFrame:
+    header, sep, first_row = _sniff_csv(source)
+    layout = _find_layout(header, source)
+    if first_row is not None:
+        idx = header.index(layout.time)
+        if idx < len(first_row):
+            _check_first_timestamp(first_row[idx], layout.time, source)
+    overrides: dict[str, pl.DataType] = {layout.time: pl.String()}
+    overrides.update({raw: pl.Float64() for raw in layout.values.values()})
+    lf = pl.scan_csv(
+        source,
+        separator=sep,
+        schema_overrides=overrides,
+        encoding="utf8-lossy",
+    )
+    lf = lf.select(
+        _parse_text_timestamps(layout.time).alias("time"),
+        *(pl.col(raw).alias(c) for c, raw in layout.values.items()),
+    )
+    predicate = _window_predicate(pl.col("time"), lo, hi, pl.Datetime("us", "UTC"))
+    return lf if predicate is None else lf.filter(predicate)
+
+
+def _scan_parquet(source: Path, lo: datetime | None, hi: datetime | None) -> pl.LazyFrame:
+    lf = pl.scan_parquet(source)
+    schema = lf.collect_schema()
+    layout = _find_layout(schema.names(), source)
+    raw = layout.time
+    dtype = schema[raw]
+    time_expr: pl.Expr
+    if isinstance(dtype, pl.Datetime):
+        # Filter on the raw column, literal in its own unit and zone: Polars then
+        # evaluates the window inside the Parquet reader (row-group statistics).
+        predicate = _window_predicate(pl.col(raw), lo, hi, dtype)
+        if predicate is not None:
+            lf = lf.filter(predicate)
+        t = pl.col(raw)
+        t = t.dt.replace_time_zone("UTC") if dtype.time_zone is None else t
+        t = t.dt.convert_time_zone("UTC") if dtype.time_zone not in (None, "UTC") else t
+        time_expr = t.cast(pl.Datetime("us", "UTC")) if dtype.time_unit != "us" else t
+        lf = lf.select(
+            time_expr.alias("time"),
+            *(pl.col(r).cast(pl.Float64).alias(c) for c, r in layout.values.items()),
+        )
+        return lf
+    if dtype == pl.Date:
+        time_expr = pl.col(raw).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
+    elif dtype == pl.String:
+        time_expr = _parse_text_timestamps(raw)
+    else:
+        raise SchemaError(
+            f"{source}: timestamp column {raw!r} has type {dtype}; "
+            "expected Datetime, Date or text timestamps"
+        )
+    lf = lf.select(
+        time_expr.alias("time"),
+        *(pl.col(r).cast(pl.Float64).alias(c) for c, r in layout.values.items()),
+    )
+    predicate = _window_predicate(pl.col("time"), lo, hi, pl.Datetime("us", "UTC"))
+    return lf if predicate is None else lf.filter(predicate)
+
+
+def _timeframe_from_name(source: Path) -> Timeframe | None:
+    match = _FILE_TF.search(source.stem)
+    if match is None:
+        return None
+    try:
+        return Timeframe.parse(match.group(1))
+    except ValueError:
+        return None
+
+
+# ---------------------------------------------------------------------------
+# public API
+
+
+def scan_candles(
+    source: str | os.PathLike[str],
+    *,
+    timeframe: str | Timeframe | None = None,
+    start: TimeBound | None = None,
+    end: TimeBound | None = None,
+    market_hours: bool | None = None,
+    clean_daily: bool | None = None,
+    normalize: bool = False,
+) -> pl.LazyFrame:
+    """Lazily load one candle file (one symbol, one side) as a clean frame.
+
+    The result has the columns ``time`` (Datetime µs UTC, the bar's open time),
+    ``open``, ``high``, ``low``, ``close``, ``volume`` (Float64), sorted by
+    time with unique timestamps. Steps, in order (SPEC §4.1):
+
+    1. time window ``start <= time <= end`` (pushed into the Parquet reader);
+    2. market-hours mask (intraday timeframes) or daily cleanup (``D*``);
+    3. sort by time; of rows sharing a timestamp the last one in the file is
+       kept and a :class:`~omega_pl.errors.DuplicateTimestampsWarning` says
+       how many were dropped;
+    4. with ``normalize=True``, timestamps are floored to the timeframe
+       (``W1`` is left unchanged, as in SPEC §4.4; duplicates made by
+       flooring are kept).
+
+    Parameters
+    ----------
+    source
+        A ``.parquet``/``.pq`` or ``.csv``/``.txt`` file. The timestamp column
+        may be named ``UTC time``, ``Gmt time`` (``dd.mm.yyyy hh:mm:ss.fff``),
+        ``time``, ``timestamp``, ``datetime`` or ``date`` in any case, or be an
+        unnamed first index column; value columns ``Open`` … ``Volume`` in any
+        case. Naive timestamps are UTC; offsets are converted to UTC.
+    timeframe
+        ``M5``, ``H1``, ``D1`` …; when omitted it is read from a file name like
+        ``EURUSD_M5_BID.csv``. Needed by the default masks and by ``normalize``.
+    start, end
+        Inclusive window bounds (``str``, ``date`` or ``datetime``; naive =
+        UTC). A bare date as ``end`` includes that whole day.
+    market_hours
+        Apply the Sydney market-hours mask; ``None`` = yes for intraday (M/H)
+        timeframes, no otherwise.
+    clean_daily
+        Apply the daily cleanup (weekends, flat zero-volume bars); ``None`` =
+        yes for ``D*`` timeframes.
+    normalize
+        Floor timestamps to the timeframe grid.
+
+    Raises
+    ------
+    CandleFileNotFoundError, SchemaError, TimestampParseError, WindowError, TimeframeError
+        At call time, for a missing file, unmappable columns, an unreadable
+        first timestamp, a bad window or timeframe. A bad timestamp further
+        down the file surfaces at ``collect()`` as a ``polars`` ``ComputeError``
+        naming the value and its row.
+
+    Examples
+    --------
+    >>> lf = omega_pl.scan_candles("data/EURUSD/EURUSD_M5_BID.parquet", start="2025-03-01")
+    >>> df = lf.collect()  # doctest: +SKIP
+    """
+    path = Path(source)
+    if not path.is_file():
+        raise CandleFileNotFoundError(f"no candle file at {path}", [path])
+    tf = Timeframe.parse(timeframe) if timeframe is not None else _timeframe_from_name(path)
+    if normalize and tf is None:
+        raise SchemaError(
+            f"{path}: normalize=True needs a timeframe (pass timeframe=..., "
+            "or name the file like SYMBOL_M5_BID.csv)"
+        )
+    lo, hi = _window(start, end)
+    suffix = path.suffix.lower()
+    if suffix in _PARQUET_SUFFIXES:
+        lf = _scan_parquet(path, lo, hi)
+    elif suffix in _CSV_SUFFIXES:
+        lf = _scan_csv(path, lo, hi)
+    else:
+        raise SchemaError(
+            f"{path}: unsupported file type {path.suffix!r}; expected .parquet, .pq, .csv or .txt"
+        )
+    use_hours = (tf is not None and tf.is_intraday) if market_hours is None else market_hours
+    use_daily = (tf is not None and tf.is_daily) if clean_daily is None else clean_daily
+    if use_hours:
+        lf = lf.filter(market_hours_mask("time"))
+    if use_daily:
+        lf = lf.filter(daily_clean_mask("time"))
+    keep_last = plugin_expr("keep_last_mask", [pl.col("time")], {"source": str(path)})
+    lf = lf.sort("time", maintain_order=True).filter(keep_last)
+    if normalize and tf is not None and tf.unit != "W":
+        lf = lf.with_columns(floor_time("time", tf))
+    return lf
+
+
+def candle_files(
+    root: str | os.PathLike[str], symbol: str, timeframe: str | Timeframe
+) -> dict[Side, Path]:
+    """Resolve the bid and ask files of ``symbol`` at ``timeframe`` under ``root``.
+
+    Looks for ``<root>/<SYMBOL>/<SYMBOL>_<TF>_<SIDE>.<ext>``: Parquet before
+    CSV, the upper-case side (``BID``) before the lower-case one (``bid``).
+
+    Raises
+    ------
+    CandleFileNotFoundError
+        Listing every path tried, when a side has no file.
+    """
+    tf = Timeframe.parse(timeframe)
+    base = Path(root)
+    if not base.is_dir():
+        raise CandleFileNotFoundError(f"data root {base} is not a directory", [base])
+    names = dict.fromkeys([symbol, symbol.upper()])
+    found: dict[Side, Path] = {}
+    for side in ("bid", "ask"):
+        tried: list[Path] = []
+        for sym in names:
+            for ext in (".parquet", ".csv"):
+                for side_name in (side.upper(), side):
+                    candidate = base / sym / f"{sym}_{tf.name}_{side_name}{ext}"
+                    tried.append(candidate)
+                    if candidate.is_file():
+                        found[side] = candidate
+                        break
+                if side in found:
+                    break
+            if side in found:
+                break
+        if side not in found:
+            raise CandleFileNotFoundError(
+                f"no {side.upper()} file for {symbol} {tf.name} under {base}", tried
+            )
+    return found
+
+
+def scan_symbol(
+    root: str | os.PathLike[str],
+    symbol: str,
+    timeframe: str | Timeframe,
+    *,
+    start: TimeBound | None = None,
+    end: TimeBound | None = None,
+    market_hours: bool | None = None,
+    clean_daily: bool | None = None,
+    normalize: bool = False,
+) -> pl.LazyFrame:
+    """Lazily load one symbol's bid and ask candles joined on ``time``.
+
+    Both files (see :func:`candle_files`) go through :func:`scan_candles` with
+    the same options; the result is their inner join on ``time`` (a bar exists
+    only where both sides have one) with columns ``time, bid_open … bid_volume,
+    ask_open … ask_volume``. Nothing is read until ``collect()``.
+
+    Examples
+    --------
+    >>> lf = omega_pl.scan_symbol("data", "EURUSD", "M5", start="2025-03-01", end="2025-03-31")
+    >>> spread = lf.select((pl.col("ask_close") - pl.col("bid_close")).alias("spread"))
+    """
+    tf = Timeframe.parse(timeframe)
+    files = candle_files(root, symbol, tf)
+    sides = []
+    for side, path in files.items():
+        lf = scan_candles(
+            path,
+            timeframe=tf,
+            start=start,
+            end=end,
+            market_hours=market_hours,
+            clean_daily=clean_daily,
+            normalize=normalize,
+        )
+        sides.append(lf.rename({c: f"{side}_{c}" for c in OHLCV}))
+    bid, ask = sides
+    return bid.join(ask, on="time", how="inner", maintain_order="left")
