@@ -1,0 +1,461 @@
+"""``omega load``: load one symbol's candles, print a summary, optionally write Parquet."""
+
+from __future__ import annotations
+
+import re
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Annotated
+
+import polars as pl
+import typer
+from rich import box
+from rich.console import Console
+from rich.table import Table
+
+import omega_pl
+from omega_cli._errors import CliError
+from omega_cli._output import check_output_path, write_parquet_atomic
+from omega_pl.errors import ParameterError
+from omega_pl.instruments import pip_size
+from omega_pl.summary import CandleSummary, summarize
+from omega_pl.timeframes import Timeframe
+
+__all__ = ["EPILOG", "load"]
+
+#: Symbol and timeframe used when ``omega load`` runs without PATH.
+SAMPLE_SYMBOL = "EURUSD"
+SAMPLE_TIMEFRAME = "M5"
+
+EPILOG = """\
+[bold]Examples[/bold]
+
+  omega load  [dim]# sample data: EURUSD M5, generated once and cached[/dim]
+
+  omega load -s USDJPY -t H1  [dim]# another symbol/timeframe of the sample data[/dim]
+
+  omega load data -s EURUSD -t M5 --start 2025-03-01 --end 2025-03-31 -o out.parquet
+
+  omega load data/EURUSD/EURUSD_M1_BID.csv --no-market-hours
+
+  omega load data/EURUSD -t D1  [dim]# a symbol directory: the symbol is its name[/dim]
+
+[bold]Data layout[/bold]: ROOT/SYMBOL/SYMBOL_TF_BID.parquet and ..._ASK.parquet
+(or .csv; Parquet is preferred). A root loads bid and ask joined on time; a
+single file loads one side (no spread).
+"""
+
+_TF_PART = r"([MHDWmhdw][0-9]+)"
+_FILE_NAME = re.compile(rf"^(?P<symbol>.+?)_{_TF_PART}_(bid|ask)$", re.IGNORECASE)
+_CANDLE_SUFFIXES = (".parquet", ".csv")
+
+
+@dataclass(frozen=True)
+class _Options:
+    """The pipeline options shared by both loaders (``None`` = the loader's default)."""
+
+    start: str | None
+    end: str | None
+    market_hours: bool | None
+    clean_daily: bool | None
+    normalize: bool
+
+
+@dataclass
+class _Plan:
+    """What to load, resolved from PATH and the options."""
+
+    source: str
+    symbol: str | None
+    timeframe: Timeframe
+    frame: pl.LazyFrame
+    files: list[Path] = field(default_factory=list)
+    sample: bool = False
+
+
+# ---------------------------------------------------------------------------
+# resolving PATH
+
+
+def _candle_timeframes(directory: Path, symbol: str) -> set[str]:
+    """Timeframe names of the candle files ``<symbol>_<TF>_<BID|ASK>.<ext>`` in ``directory``."""
+    found: set[str] = set()
+    if not directory.is_dir():
+        return found
+    for entry in directory.iterdir():
+        if entry.suffix.lower() not in _CANDLE_SUFFIXES or not entry.is_file():
+            continue
+        match = _FILE_NAME.match(entry.stem)
+        if match and match.group("symbol").upper() == symbol.upper():
+            try:
+                found.add(Timeframe.parse(match.group(2)).name)
+            except ValueError:
+                continue
+    return found
+
+
+def _symbols(root: Path) -> list[str]:
+    """Sub-directories of ``root`` that hold candle files named after them."""
+    return sorted(
+        d.name
+        for d in root.iterdir()
+        if d.is_dir() and not d.name.startswith(".") and _candle_timeframes(d, d.name)
+    )
+
+
+def _by_length(names: set[str]) -> list[str]:
+    return sorted(names, key=lambda n: (Timeframe.parse(n).minutes, n))
+
+
+def _pick_symbol(root: Path, symbol: str | None) -> str:
+    if symbol is not None:
+        return symbol
+    symbols = _symbols(root)
+    if len(symbols) == 1:
+        return symbols[0]
+    if not symbols:
+        raise CliError(
+            f"no symbol directories with candle files under {root} "
+            "(expected ROOT/SYMBOL/SYMBOL_TF_BID.parquet or .csv)"
+        )
+    raise CliError(
+        f"{root} holds {len(symbols)} symbols ({', '.join(symbols)}); choose one with --symbol/-s"
+    )
+
+
+def _pick_timeframe(root: Path, symbol: str, timeframe: Timeframe | None) -> Timeframe:
+    if timeframe is not None:
+        return timeframe
+    names = _candle_timeframes(root / symbol, symbol)
+    if len(names) == 1:
+        return Timeframe.parse(names.pop())
+    if not names:
+        raise CliError(f"no candle files for {symbol} under {root} (looked in {root / symbol})")
+    raise CliError(
+        f"{symbol} has {len(names)} timeframes under {root} ({', '.join(_by_length(names))}); "
+        "choose one with --timeframe/-t"
+    )
+
+
+def _plan_root(
+    root: Path,
+    symbol: str | None,
+    timeframe: Timeframe | None,
+    options: _Options,
+    *,
+    sample: bool = False,
+) -> _Plan:
+    # A symbol directory (ROOT/EURUSD holding EURUSD_*_BID.*) stands for its root and symbol.
+    if symbol is None and _candle_timeframes(root, root.name) and not _symbols(root):
+        root, symbol = root.parent, root.name
+    sym = _pick_symbol(root, symbol)
+    if not (root / sym).is_dir():
+        if not (root / sym.upper()).is_dir():
+            available = ", ".join(_symbols(root)) or "none"
+            raise CliError(f"no symbol directory {sym} under {root} (symbols there: {available})")
+        sym = sym.upper()
+    tf = _pick_timeframe(root, sym, timeframe)
+    names = _candle_timeframes(root / sym, sym) | _candle_timeframes(root / sym.upper(), sym)
+    if names and tf.name not in names:
+        raise CliError(
+            f"no {tf.name} files for {sym} under {root} "
+            f"(timeframes there: {', '.join(_by_length(names))})"
+        )
+    files = omega_pl.candle_files(root, sym, tf)
+    frame = omega_pl.scan_symbol(
+        root,
+        sym,
+        tf,
+        start=options.start,
+        end=options.end,
+        market_hours=options.market_hours,
+        clean_daily=options.clean_daily,
+        normalize=options.normalize,
+    )
+    label = "sample data (synthetic)" if sample else str(root)
+    return _Plan(label, sym, tf, frame, [files["bid"], files["ask"]], sample)
+
+
+def _plan_file(
+    path: Path, symbol: str | None, timeframe: Timeframe | None, options: _Options
+) -> _Plan:
+    match = _FILE_NAME.match(path.stem)
+    if timeframe is None:
+        if match is None:
+            raise CliError(
+                f"cannot tell the timeframe of {path.name} from its name "
+                "(expected SYMBOL_TF_SIDE, e.g. EURUSD_M5_BID.csv); pass --timeframe/-t"
+            )
+        timeframe = Timeframe.parse(match.group(2))
+    if symbol is None and match is not None:
+        symbol = match.group("symbol")
+    frame = omega_pl.scan_candles(
+        path,
+        timeframe=timeframe,
+        start=options.start,
+        end=options.end,
+        market_hours=options.market_hours,
+        clean_daily=options.clean_daily,
+        normalize=options.normalize,
+    )
+    return _Plan(str(path), symbol, timeframe, frame, [path])
+
+
+# ---------------------------------------------------------------------------
+# output
+
+
+def _fmt_time(value: datetime | None) -> str:
+    return "-" if value is None else value.strftime("%Y-%m-%d %H:%M:%S UTC")
+
+
+def _fmt_pips(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.2f}"
+
+
+def _summary_table(
+    plan: _Plan,
+    summary: CandleSummary,
+    *,
+    filters: str,
+    window: str,
+    pip_note: str,
+    output: Path | None,
+    elapsed: float,
+) -> Table:
+    title = f"omega load: {plan.symbol or '?'} {plan.timeframe.name}"
+    table = Table(title=title, box=box.SIMPLE_HEAD, show_header=False, title_justify="left")
+    table.add_column("what", style="bold")
+    table.add_column("value", overflow="fold")
+    table.add_row("source", plan.source)
+    table.add_row("window", window)
+    table.add_row("filters", filters)
+    table.add_row("rows", f"{summary.rows:,}")
+    table.add_row("first bar", _fmt_time(summary.first))
+    table.add_row("last bar", _fmt_time(summary.last))
+    table.add_row("expected bars", f"{summary.expected_bars:,} (inside market hours)")
+    share = (
+        f" ({summary.missing_bars / summary.expected_bars:.2%})" if summary.expected_bars else ""
+    )
+    table.add_row("missing bars", f"{summary.missing_bars:,}{share}")
+    if summary.spread_median is None:
+        table.add_row("spread", "- (needs bid and ask; a single file is one side)")
+    else:
+        spreads = " / ".join(
+            _fmt_pips(v) for v in (summary.spread_min, summary.spread_median, summary.spread_max)
+        )
+        table.add_row("spread min / median / max", f"{spreads} {pip_note}")
+    table.add_row("files read", "\n".join(str(p) for p in plan.files))
+    if output is not None:
+        table.add_row("written", str(output))
+    table.add_row("elapsed", f"{elapsed:.2f} s")
+    return table
+
+
+# ---------------------------------------------------------------------------
+# the command
+
+
+def load(
+    path: Annotated[
+        Path | None,
+        typer.Argument(
+            metavar="PATH",
+            help=(
+                "A data root (ROOT/SYMBOL/SYMBOL_TF_BID.parquet …), one symbol directory "
+                "(ROOT/EURUSD) or one candle file (EURUSD_M5_BID.csv). Omitted: the cached "
+                "sample data. Example: omega load data"
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    symbol: Annotated[
+        str | None,
+        typer.Option(
+            "--symbol",
+            "-s",
+            metavar="SYMBOL",
+            help=(
+                "Symbol to load from a data root; optional when the root holds one symbol "
+                "(sample data: EURUSD). Example: -s USDJPY"
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    timeframe: Annotated[
+        str | None,
+        typer.Option(
+            "--timeframe",
+            "-t",
+            metavar="TF",
+            help=(
+                "Timeframe M<n>, H<n>, D<n> or W1. Optional when a root has one timeframe for "
+                "the symbol or a file name carries it (EURUSD_M5_BID.csv); sample data: M5. "
+                "Example: -t H1"
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    start: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TIME",
+            help=(
+                "First bar time to keep, inclusive, UTC unless an offset is given. "
+                "Example: --start 2025-03-01 or --start '2025-03-01 08:00'"
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    end: Annotated[
+        str | None,
+        typer.Option(
+            metavar="TIME",
+            help=(
+                "Last bar time to keep, inclusive; a bare date includes that whole day. "
+                "Example: --end 2025-03-31"
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    no_market_hours: Annotated[
+        bool,
+        typer.Option(
+            "--no-market-hours",
+            metavar="",
+            help=(
+                "Keep every bar: skip the Sydney market-hours mask (intraday) and the "
+                "weekend/flat-bar cleanup (D*). Example: --no-market-hours"
+            ),
+        ),
+    ] = False,
+    normalize: Annotated[
+        bool,
+        typer.Option(
+            "--normalize",
+            metavar="",
+            help=(
+                "Floor timestamps to the timeframe grid (epoch-anchored UTC, e.g. 10:07 -> "
+                "10:05 on M5). Example: --normalize"
+            ),
+        ),
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="FILE",
+            help=(
+                "Write the loaded frame to this Parquet file (atomically: a temp file in the "
+                "same directory, then renamed). Example: -o eurusd_m5.parquet"
+            ),
+            show_default=False,
+        ),
+    ] = None,
+    pip: Annotated[
+        float | None,
+        typer.Option(
+            "--pip",
+            metavar="SIZE",
+            help=(
+                "Pip size in price units for the spread statistics; default from the symbol "
+                "(0.0001 FX, 0.01 JPY pairs, 0.1 XAU, 0.01 XAG). Example: --pip 1.0"
+            ),
+            show_default=False,
+        ),
+    ] = None,
+) -> None:
+    """Load one symbol's candles, print a summary and optionally write Parquet.
+
+    Reads bid and ask from a data root (joined on time) or one candle file,
+    applies the time window and the market-hours filter (SPEC 4.1-4.3), and
+    prints rows, time range, expected and missing bars inside market hours,
+    spread in pips, the files read and the elapsed time. Without PATH it runs
+    on the bundled sample data (generated once, then cached).
+    """
+    started = time.perf_counter()
+    out = Console()
+    err = Console(stderr=True)
+
+    # Validate every option before touching data, so a bad value costs nothing.
+    tf = Timeframe.parse(timeframe) if timeframe is not None else None
+    if start is not None:
+        omega_pl.parse_time_bound(start, "--start")
+    if end is not None:
+        omega_pl.parse_time_bound(end, "--end", end=True)
+    if pip is not None and not pip > 0.0:
+        raise ParameterError(f"--pip must be positive, got {pip}")
+    target = check_output_path(output) if output is not None else None
+    keep_all = False if no_market_hours else None
+    options = _Options(start, end, keep_all, keep_all, normalize)
+
+    if path is None:
+        with err.status("Preparing sample data (generated on first use) ..."):
+            root = omega_pl.datasets.sample_data_root()
+        plan = _plan_root(
+            root,
+            symbol or SAMPLE_SYMBOL,
+            tf or Timeframe.parse(SAMPLE_TIMEFRAME),
+            options,
+            sample=True,
+        )
+        out.print(
+            f"Using sample data ({plan.symbol} {plan.timeframe.name}, synthetic) from {root}; "
+            "pass PATH to load your own files.",
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    else:
+        source = path.expanduser()
+        if source.is_dir():
+            plan = _plan_root(source, symbol, tf, options)
+        elif source.is_file():
+            plan = _plan_file(source, symbol, tf, options)
+        else:
+            raise CliError(f"no such file or directory: {source}")
+
+    with err.status(f"Loading {plan.symbol or plan.source} {plan.timeframe.name} ..."):
+        frame = plan.frame.collect()
+
+    pip_note = "pips"
+    pip_used = pip
+    if pip_used is None and plan.symbol is not None and "bid_close" in frame.columns:
+        try:
+            pip_size(plan.symbol)
+        except ParameterError:
+            pip_used, pip_note = 1.0, f"price units (no pip rule for {plan.symbol}; see --pip)"
+    summary = summarize(frame, plan.timeframe, symbol=plan.symbol, pip=pip_used)
+    if summary.pip is not None and pip_note == "pips":
+        pip_note = f"pips (pip = {summary.pip:g})"
+
+    written = None
+    if target is not None:
+        with err.status(f"Writing {target} ..."):
+            written = write_parquet_atomic(frame, target)
+
+    if no_market_hours:
+        filters = "none (--no-market-hours)"
+    elif plan.timeframe.is_intraday:
+        filters = "market hours (Sydney session)"
+    elif plan.timeframe.is_daily:
+        filters = "daily cleanup (UTC weekends, flat zero-volume bars)"
+    else:
+        filters = "none"
+    if normalize:
+        filters += ", timestamps floored to the timeframe"
+    window = f"{start or 'beginning'} .. {end or 'end'}"
+    out.print(
+        _summary_table(
+            plan,
+            summary,
+            filters=filters,
+            window=window,
+            pip_note=pip_note,
+            output=written,
+            elapsed=time.perf_counter() - started,
+        )
+    )

@@ -1,0 +1,91 @@
+"""The ``omega`` Typer application and its console-script entry point :func:`main`.
+
+Each command is a plain function in its own module, registered here with
+``app.command(...)``; ``omega indicators`` and ``omega slice`` will join
+``omega load`` the same way. Error handling is shared: the group class
+:class:`~omega_cli._errors.OmegaGroup` turns every user error of every command
+into one ``error: ...`` line on stderr and exit code 2.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+import omega_pl
+from omega_cli import load as load_module
+from omega_cli._errors import OmegaGroup
+
+__all__ = ["app", "main"]
+
+APP_EPILOG = """\
+[bold]Examples[/bold]
+
+  omega load  [dim]# summary of the bundled sample data (EURUSD M5)[/dim]
+
+  omega load data -s EURUSD -t M5 --start 2025-03-01 -o eurusd_m5.parquet
+
+  omega load --help  [dim]# every option of a command, with examples[/dim]
+
+  omega --version
+
+Exit codes: 0 success, 1 unexpected failure (set OMEGA_DEBUG=1 for the
+traceback), 2 bad input or options (one 'error: ...' line on stderr).
+"""
+
+app = typer.Typer(
+    name="omega",
+    cls=OmegaGroup,
+    help=(
+        "omega: load, clean and summarize FX/CFD bid/ask candles with omega_pl "
+        "(Polars + Rust). Sample data is built in: try 'omega load'."
+    ),
+    epilog=APP_EPILOG,
+    rich_markup_mode="rich",
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+def _print_version(value: bool) -> None:
+    if value:
+        typer.echo(f"omega {omega_pl.__version__}")
+        raise typer.Exit()
+
+
+@app.callback(invoke_without_command=True)
+def _root(
+    ctx: typer.Context,
+    version: Annotated[
+        bool,
+        typer.Option(
+            "--version",
+            metavar="",
+            callback=_print_version,
+            is_eager=True,
+            help="Print the omega_pl version and exit. Example: omega --version",
+        ),
+    ] = False,
+) -> None:
+    """omega: load, clean and summarize FX/CFD bid/ask candles (omega_pl)."""
+    if ctx.invoked_subcommand is None:
+        typer.echo(ctx.get_help())
+        raise typer.Exit()
+
+
+app.command(
+    "load",
+    epilog=load_module.EPILOG,
+    no_args_is_help=False,
+)(load_module.load)
+
+
+def main() -> None:
+    """Run the ``omega`` command line (the console script's entry point)."""
+    app(prog_name="omega")
+
+
+if __name__ == "__main__":
+    main()
