@@ -21,6 +21,7 @@ def plugin_expr(
     kwargs: dict[str, Any] | None = None,
     *,
     elementwise: bool = False,
+    returns_scalar: bool = False,
 ) -> pl.Expr:
     """Call the plugin function ``name`` on ``args``.
 
@@ -34,6 +35,7 @@ def plugin_expr(
         args=list(args),
         kwargs=kwargs,
         is_elementwise=elementwise,
+        returns_scalar=returns_scalar,
     )
 
 
@@ -47,3 +49,18 @@ def positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
         raise ParameterError(f"parameter '{name}' must be a positive integer, got {value!r}")
     return value
+
+
+def plugin_message(exc: BaseException) -> str:
+    """The kernel's own message from a Polars error raised by one of our plugins.
+
+    Polars wraps a plugin's error text in its own prose and a dump of the
+    plan; this returns just the line the kernel wrote (without its ``omega:``
+    tag), or the whole text if there is no such line.
+    """
+    text = str(exc)
+    for line in text.splitlines():
+        _, tag, message = line.partition("omega: ")
+        if tag:
+            return message.strip()
+    return text.strip()

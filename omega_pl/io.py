@@ -21,7 +21,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from omega_pl._plugin import plugin_expr
+from omega_pl._plugin import plugin_expr, plugin_message
 from omega_pl.errors import (
     CandleFileNotFoundError,
     SchemaError,
@@ -178,7 +178,9 @@ def _find_layout(columns: Sequence[str], source: Path) -> _Layout:
 
 def _parse_text_timestamps(col: str) -> pl.Expr:
     """Timestamp text to Datetime(us, UTC) through the Rust parser."""
-    parsed = plugin_expr("parse_timestamps", [pl.col(col)], {"column": col}, elementwise=True)
+    # Not elementwise: the parser sees the whole column, so the row it names
+    # in an error is the row in the file, not in one of Polars' batches.
+    parsed = plugin_expr("parse_timestamps", [pl.col(col)], {"column": col})
     return parsed.cast(pl.Datetime("us", "UTC"))
 
 
@@ -187,7 +189,7 @@ def _check_first_timestamp(value: str, col: str, source: Path) -> None:
     try:
         pl.DataFrame({col: [value]}).select(_parse_text_timestamps(col))
     except pl.exceptions.ComputeError as exc:
-        raise TimestampParseError(f"{source}: {exc}".replace("omega: ", "")) from None
+        raise TimestampParseError(f"{source}: {plugin_message(exc)}") from None
 
 
 def _sniff_csv(source: Path) -> tuple[list[str], str, list[str] | None]:
@@ -263,6 +265,26 @@ def _scan_parquet(source: Path, lo: datetime | None, hi: datetime | None) -> pl.
     )
     predicate = _window_predicate(pl.col("time"), lo, hi, pl.Datetime("us", "UTC"))
     return lf if predicate is None else lf.filter(predicate)
+
+
+def _sorted_unique(lf: pl.LazyFrame, source: str) -> pl.LazyFrame:
+    """Sort by time (only if needed) and keep the last row of each timestamp.
+
+    Sorted input, the usual case, is checked in one pass and never re-sorted:
+    the plan has two branches over one cached scan, and the scalar check
+    empties the branch that does not apply. The sort is stable, so of equal
+    timestamps the last row in file order is the one kept. The result is
+    marked sorted, which lets Polars merge-join bid and ask.
+    """
+    in_order = plugin_expr("keys_sorted", [pl.col("time")], returns_scalar=True)
+    keep_last = plugin_expr("keep_last_mask", [pl.col("time")], {"source": source})
+    ordered = pl.concat(
+        [
+            lf.filter(in_order).with_columns(pl.col("time").set_sorted()),
+            lf.filter(~in_order).sort("time", maintain_order=True),
+        ]
+    )
+    return ordered.filter(keep_last).with_columns(pl.col("time").set_sorted())
 
 
 def _timeframe_from_name(source: Path) -> Timeframe | None:
@@ -365,8 +387,7 @@ def scan_candles(
         lf = lf.filter(market_hours_mask("time"))
     if use_daily:
         lf = lf.filter(daily_clean_mask("time"))
-    keep_last = plugin_expr("keep_last_mask", [pl.col("time")], {"source": str(path)})
-    lf = lf.sort("time", maintain_order=True).filter(keep_last)
+    lf = _sorted_unique(lf, str(path))
     if normalize and tf is not None and tf.unit != "W":
         lf = lf.with_columns(floor_time("time", tf))
     return lf

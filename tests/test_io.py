@@ -377,3 +377,33 @@ def test_text_and_date_parquet_time_columns(tmp_path: Path) -> None:
     ints.write_parquet(tmp_path / "i.parquet")
     with pytest.raises(SchemaError, match="has type Int64"):
         omega_pl.scan_candles(tmp_path / "i.parquet")
+
+
+def test_bad_timestamp_deep_in_a_large_csv_names_its_file_row(tmp_path: Path) -> None:
+    n = 60_000
+    df = candles(utc(2025, 4, 7), n, timedelta(minutes=1)).select(
+        pl.col("time").dt.strftime("%Y-%m-%d %H:%M:%S").alias("time"),
+        *omega_pl.OHLCV,
+    )
+    df = df.with_columns(
+        pl.when(pl.int_range(pl.len()) == 40_000)
+        .then(pl.lit("2025-99-01 00:00:00"))
+        .otherwise("time")
+        .alias("time")
+    )
+    path = tmp_path / "big.csv"
+    df.write_csv(path)
+    with pytest.raises(pl.exceptions.ComputeError, match="at data row 40001 "):
+        omega_pl.scan_candles(path, market_hours=False).collect()
+
+
+def test_first_row_error_message_is_clean(tmp_path: Path) -> None:
+    path = tmp_path / "x.csv"
+    path.write_text("time,open,high,low,close,volume\nyesterday,1,2,0.5,1.5,1\n")
+    with pytest.raises(TimestampParseError) as err:
+        omega_pl.scan_candles(path)
+    msg = str(err.value)
+    assert "\n" not in msg and "plugin" not in msg and "plan" not in msg
+    assert msg.startswith(
+        f"{path}: unparseable timestamp \"yesterday\" in column 'time' at data row 1"
+    )

@@ -66,3 +66,56 @@ mod tests {
         assert_eq!(out, [true, true, true]);
     }
 }
+
+/// How the keys of a sequence of chunks are ordered.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Order {
+    /// Every key is greater than the one before.
+    StrictlyIncreasing,
+    /// Non-decreasing, with at least one repeated key.
+    NonDecreasing,
+    /// Some key is smaller than the one before.
+    Unsorted,
+}
+
+/// Classifies the order of the keys in `chunks`, read as one sequence.
+pub fn key_order<'a>(chunks: impl IntoIterator<Item = &'a [i64]>) -> Order {
+    let mut prev: Option<i64> = None;
+    let mut repeated = false;
+    for chunk in chunks {
+        let Some(&first) = chunk.first() else { continue };
+        if let Some(p) = prev {
+            if first < p {
+                return Order::Unsorted;
+            }
+            repeated |= first == p;
+        }
+        for w in chunk.windows(2) {
+            if w[1] < w[0] {
+                return Order::Unsorted;
+            }
+            repeated |= w[1] == w[0];
+        }
+        prev = chunk.last().copied();
+    }
+    if repeated {
+        Order::NonDecreasing
+    } else {
+        Order::StrictlyIncreasing
+    }
+}
+
+#[cfg(test)]
+mod order_tests {
+    use super::*;
+
+    #[test]
+    fn classifies_across_chunk_boundaries() {
+        assert_eq!(key_order([&[1, 2][..], &[3][..]]), Order::StrictlyIncreasing);
+        assert_eq!(key_order([&[1, 2][..], &[2, 3][..]]), Order::NonDecreasing);
+        assert_eq!(key_order([&[1, 3][..], &[2][..]]), Order::Unsorted);
+        assert_eq!(key_order([&[2, 1][..]]), Order::Unsorted);
+        assert_eq!(key_order([&[][..], &[5][..], &[][..]]), Order::StrictlyIncreasing);
+        assert_eq!(key_order(std::iter::empty::<&[i64]>()), Order::StrictlyIncreasing);
+    }
+}

@@ -5,7 +5,7 @@ use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
 use crate::kernels::sessions::{market_hours_mask as mask_kernel, OffsetTable};
-use crate::kernels::dedup::keep_last_of_runs;
+use crate::kernels::dedup::{key_order, keep_last_of_runs, Order};
 use crate::kernels::timestamps::parse_timestamp;
 
 /// Keyword arguments of `market_hours_mask`: the zone's offset table.
@@ -84,8 +84,13 @@ struct KeepLastKwargs {
 #[polars_expr(output_type=Boolean)]
 fn keep_last_mask(inputs: &[Series], kwargs: KeepLastKwargs) -> PolarsResult<Series> {
     let s = inputs[0].to_physical_repr();
-    let s = s.rechunk();
     let ca = s.i64().map_err(|_| polars_err!(InvalidOperation: "omega: keep_last_mask expects a Datetime column, got {}", inputs[0].dtype()))?;
+    // Common case: unique sorted timestamps. One pass, and an all-true mask
+    // that Polars' filter passes through without copying.
+    if ca.null_count() == 0 && key_order(ca.downcast_iter().map(|a| a.values().as_slice())) == Order::StrictlyIncreasing {
+        return Ok(BooleanChunked::full(s.name().clone(), true, ca.len()).into_series());
+    }
+    let ca = ca.rechunk();
     let arr = ca.downcast_as_array();
     let valid: Option<Vec<bool>> = arr.validity().map(|b| b.iter().collect());
     let mut out = vec![false; arr.len()];
@@ -105,4 +110,15 @@ fn keep_last_mask(inputs: &[Series], kwargs: KeepLastKwargs) -> PolarsResult<Ser
         crate::warn_duplicates(&message).map_err(|e| polars_err!(ComputeError: "{message} ({e})"))?;
     }
     Ok(BooleanChunked::from_slice(s.name().clone(), &out).into_series())
+}
+
+/// Whether the timestamps are in ascending order with none missing, as one
+/// Boolean (a scalar expression). One read-only pass over the keys.
+#[polars_expr(output_type=Boolean)]
+fn keys_sorted(inputs: &[Series]) -> PolarsResult<Series> {
+    let s = inputs[0].to_physical_repr();
+    let ca = s.i64().map_err(|_| polars_err!(InvalidOperation: "omega: keys_sorted expects a Datetime column, got {}", inputs[0].dtype()))?;
+    let sorted = ca.null_count() == 0
+        && key_order(ca.downcast_iter().map(|a| a.values().as_slice())) != Order::Unsorted;
+    Ok(BooleanChunked::from_slice(s.name().clone(), &[sorted]).into_series())
 }
