@@ -1,0 +1,151 @@
+"""The load pipeline (window + market hours + floor + bid/ask join) against
+bare Polars reads, a naive Polars pipeline, and the pandas path of the old engine.
+
+Run: ``pytest benchmarks --benchmark-only``. Every test here is one row of the
+README's table; the group name says what is compared with what.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import polars as pl
+import pytest
+
+import omega_pl
+
+WINDOW = {"start": "2000-01-01", "end": "2100-01-01"}  # the full file, but through the window path
+
+
+def bid(root: Path, fmt: str = "parquet") -> Path:
+    return root / "EURUSD" / f"EURUSD_M1_BID.{fmt}"
+
+
+def pandas_old_engine(path: Path, fmt: str) -> pd.DataFrame:
+    """What the original engine did per file: read, tz-convert, vectorised Sydney mask, filter."""
+    if fmt == "parquet":
+        df = pd.read_parquet(path)
+        ts = pd.to_datetime(df["time"], utc=True)
+    else:
+        df = pd.read_csv(path)
+        ts = pd.to_datetime(df["UTC time"], utc=True)
+    lo, hi = pd.Timestamp(WINDOW["start"], tz="UTC"), pd.Timestamp(WINDOW["end"], tz="UTC")
+    keep = (ts >= lo) & (ts <= hi)
+    local = ts.dt.tz_convert("Australia/Sydney")
+    wd, hour = local.dt.weekday, local.dt.hour
+    open_ = ((wd == 0) & (hour >= 7)) | wd.between(1, 4) | ((wd == 5) & (hour < 7))
+    out = df[keep & open_].copy()
+    out.index = ts[keep & open_]
+    return out
+
+
+def naive_polars(path: Path) -> pl.DataFrame:
+    """A straightforward Polars pipeline with a Sydney convert_time_zone mask."""
+    local = pl.col("time").dt.convert_time_zone("Australia/Sydney")
+    wd, hour = local.dt.weekday(), local.dt.hour()
+    mask = ((wd == 1) & (hour >= 7)) | wd.is_between(2, 5) | ((wd == 6) & (hour < 7))
+    return pl.scan_parquet(path).filter(mask).sort("time").collect()
+
+
+@pytest.mark.parametrize(
+    "how", ["bare read_parquet", "omega one side", "naive polars", "pandas old engine"]
+)
+def test_parquet_one_side(benchmark: Any, parquet_root: tuple[str, Path], how: str) -> None:
+    label, root = parquet_root
+    benchmark.group = f"parquet one side {label}"
+    path = bid(root)
+    fn = {
+        "bare read_parquet": lambda: pl.read_parquet(path),
+        "omega one side": lambda: omega_pl.scan_candles(path, timeframe="M1", **WINDOW).collect(),
+        "naive polars": lambda: naive_polars(path),
+        "pandas old engine": lambda: pandas_old_engine(path, "parquet"),
+    }[how]
+    if how == "pandas old engine" and label == "10M":
+        benchmark.pedantic(fn, rounds=2, iterations=1)
+    else:
+        benchmark(fn)
+
+
+def test_parquet_both_sides(benchmark: Any, parquet_root: tuple[str, Path]) -> None:
+    label, root = parquet_root
+    benchmark.group = f"parquet bid+ask joined {label}"
+    out = benchmark(lambda: omega_pl.scan_symbol(root, "EURUSD", "M1", **WINDOW).collect())
+    assert out.height > 0.9 * int(label.rstrip("M")) * 1_000_000
+
+
+def test_parquet_normalize(benchmark: Any, parquet_root: tuple[str, Path]) -> None:
+    label, root = parquet_root
+    benchmark.group = f"parquet one side {label}"
+    benchmark(lambda: omega_pl.scan_candles(bid(root), timeframe="M1", normalize=True).collect())
+
+
+def test_market_hours_mask_10m(benchmark: Any) -> None:
+    benchmark.group = "market-hours mask 10M timestamps"
+    t = pl.datetime_range(
+        pl.datetime(2010, 1, 1), pl.datetime(2029, 1, 1), "1m", time_zone="UTC", eager=True
+    ).head(10_000_000)
+    df = pl.DataFrame({"time": t})
+    benchmark(lambda: df.select(omega_pl.market_hours_mask("time")))
+
+
+@pytest.mark.parametrize("how", ["omega one side", "bare read_csv", "pandas old engine"])
+def test_csv_1m(benchmark: Any, csv_root_1m: Path, how: str) -> None:
+    benchmark.group = "csv one side 1M"
+    path = bid(csv_root_1m, "csv")
+    fn = {
+        "omega one side": lambda: omega_pl.scan_candles(path, timeframe="M1").collect(),
+        "bare read_csv": lambda: pl.read_csv(path, try_parse_dates=True),
+        "pandas old engine": lambda: pandas_old_engine(path, "csv"),
+    }[how]
+    if how == "pandas old engine":
+        benchmark.pedantic(fn, rounds=3, iterations=1)
+    else:
+        benchmark(fn)
+
+
+_MEMORY_PROBE = """
+import resource, sys, polars as pl, omega_pl
+path, fmt = sys.argv[1], sys.argv[2]
+omega_pl.scan_candles(path, timeframe="M1").head(10).collect()  # warm up: plugin, tz table
+before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+df = omega_pl.scan_candles(path, timeframe="M1").collect()
+after = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+print((after - before) * 1024, df.estimated_size())
+"""
+
+
+@pytest.mark.parametrize("fmt", ["parquet", "csv"])
+def test_peak_memory_1m(
+    benchmark: Any, data_dir: Path, fmt: str, request: pytest.FixtureRequest
+) -> None:
+    """Peak RSS added by loading 1M rows, against the size of the resulting frame."""
+    root = request.getfixturevalue("csv_root_1m") if fmt == "csv" else data_dir / "parquet-1M"
+    if fmt == "parquet" and not bid(root).exists():
+        pytest.skip("needs the 1M parquet files of test_parquet_one_side")
+    path = bid(root, fmt)
+    benchmark.group = "peak memory 1M"
+
+    def probe() -> tuple[int, int]:
+        res = subprocess.run(
+            [sys.executable, "-c", _MEMORY_PROBE, str(path), fmt],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        added, size = (int(v) for v in res.stdout.split())
+        return added, size
+
+    added, size = benchmark.pedantic(probe, rounds=1, iterations=1)
+    benchmark.extra_info.update(
+        {"peak_added_bytes": added, "frame_bytes": size, "ratio": round(added / size, 3)}
+    )
+    print(
+        f"\n{fmt}: peak RSS added {added / 2**20:.1f} MiB, frame {size / 2**20:.1f} MiB, "
+        f"ratio {added / size:.2f}"
+    )
+    assert np.isfinite(added / size)
