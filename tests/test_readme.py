@@ -1,0 +1,34 @@
+"""The README's Python quickstart runs as written (the README must stay true)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+README = Path(__file__).resolve().parents[1] / "README.md"
+
+
+def test_python_quickstart_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    monkeypatch.setenv("OMEGA_PL_CACHE", str(tmp_path / "cache"))
+    blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
+    assert blocks, "README has no Python quickstart"
+    namespace: dict[str, object] = {}
+    exec(compile(blocks[0], str(README), "exec"), namespace)
+    df = namespace["df"]
+    assert isinstance(df, pl.DataFrame)
+    assert {"bid_ema20", "spread_pips"} <= set(df.columns)
+    assert df.height > 0
+    hourly = namespace["hourly"]
+    assert isinstance(hourly, pl.DataFrame) and hourly.height < df.height
+
+
+def test_readme_states_both_setup_commands() -> None:
+    text = README.read_text()
+    assert "pip install . && omega load" in text
+    assert 'pip install -e ".[dev]" && python -m pytest' in text
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert 'pip install --disable-pip-version-check -q -e ".[dev]"' in ci
+    assert "python3 -m pytest" in ci
