@@ -10,6 +10,11 @@ pub use omega_kernels as kernels;
 
 use pyo3::prelude::*;
 
+/// Allocate through Polars' own allocator: buffers handed to Polars are freed
+/// by the allocator that made them, and freed memory is reused across calls.
+#[global_allocator]
+static ALLOC: pyo3_polars::PolarsAllocator = pyo3_polars::PolarsAllocator::new();
+
 /// The extension module; the expressions are found by Polars, not through it.
 #[pymodule]
 fn _plugins(m: &Bound<'_, PyModule>) -> PyResult<()> {

@@ -41,7 +41,6 @@ pub fn alpha_from_alpha(alpha: f64) -> Result<f64, ParamError> {
 /// the next observation is re-weighted by the decayed old weight.
 pub fn ewm_mean(x: &[f64], a: f64, out: &mut [f64]) {
     debug_assert_eq!(x.len(), out.len());
-    let keep = 1.0 - a;
     let mut i = 0;
     // Leading missing rows.
     while i < x.len() && !x[i].is_finite() {
@@ -51,19 +50,72 @@ pub fn ewm_mean(x: &[f64], a: f64, out: &mut [f64]) {
     if i == x.len() {
         return;
     }
-    let mut m = x[i];
-    let mut w = 1.0_f64;
-    out[i] = m;
+    let mut state = Ewm::start(x[i], a);
+    out[i] = state.m;
     for (xi, oi) in x[i + 1..].iter().zip(out[i + 1..].iter_mut()) {
-        w *= keep;
-        let v = *xi;
-        if v.is_finite() {
-            if v != m {
-                m = (w * m + a * v) / (w + a);
+        *oi = state.step(*xi);
+    }
+}
+
+/// The P1 recursion as a state machine, for kernels that fuse several
+/// averages into one pass. Starts at the first observation.
+#[derive(Debug, Clone, Copy)]
+pub struct Ewm {
+    /// Current value.
+    pub m: f64,
+    w: f64,
+    a: f64,
+    keep: f64,
+    /// `keep + a == 1.0` exactly: a step right after an observation divides
+    /// by exactly 1 and the division can be skipped without changing a bit.
+    unit: bool,
+}
+
+impl Ewm {
+    /// The state after the first observation `x` with smoothing factor `a`.
+    #[inline]
+    pub fn start(x: f64, a: f64) -> Self {
+        let keep = 1.0 - a;
+        Ewm { m: x, w: 1.0, a, keep, unit: keep + a == 1.0 }
+    }
+
+    /// Advances `state`, starting it at the first finite `x`; returns the
+    /// output (`NaN` before the first observation).
+    #[inline]
+    pub fn feed(state: &mut Option<Ewm>, x: f64, a: f64) -> f64 {
+        match state {
+            Some(e) => e.step(x),
+            None if x.is_finite() => {
+                *state = Some(Ewm::start(x, a));
+                x
             }
-            w = 1.0;
+            None => f64::NAN,
         }
-        *oi = m;
+    }
+
+    /// One row: `x` missing (non-finite) carries the value; returns the output.
+    #[inline]
+    pub fn step(&mut self, x: f64) -> f64 {
+        if self.w == 1.0 && self.unit {
+            // Gap-free step: w becomes keep, and (keep·m + a·x) / (keep + a) is
+            // divided by exactly 1.
+            self.w = self.keep;
+            if x.is_finite() {
+                if x != self.m {
+                    self.m = self.keep * self.m + self.a * x;
+                }
+                self.w = 1.0;
+            }
+            return self.m;
+        }
+        self.w *= self.keep;
+        if x.is_finite() {
+            if x != self.m {
+                self.m = (self.w * self.m + self.a * x) / (self.w + self.a);
+            }
+            self.w = 1.0;
+        }
+        self.m
     }
 }
 

@@ -7,5 +7,10 @@
 
 pub mod dedup;
 pub mod ewm;
+pub mod filters;
+pub mod momentum;
+pub mod rolling;
 pub mod sessions;
+pub mod stepwise;
 pub mod timestamps;
+pub mod volatility;

@@ -1,39 +1,60 @@
 //! Column <-> slice conversion shared by every expression.
 
-use std::borrow::Cow;
-
 use arrow::bitmap::Bitmap;
 use polars::prelude::*;
 
-/// Calls `f` with the column as a contiguous `f64` slice, nulls as `NaN`.
+/// Calls `f` with every input as a contiguous `f64` slice, nulls as `NaN`.
 ///
-/// Any numeric dtype is accepted (cast to Float64). A single-chunk column
-/// without nulls is borrowed without a copy; otherwise it is gathered once.
-pub(crate) fn with_f64_input<R>(s: &Series, f: impl FnOnce(&[f64]) -> R) -> PolarsResult<R> {
-    if !s.dtype().is_primitive_numeric() && !s.dtype().is_null() {
-        polars_bail!(InvalidOperation: "expected a numeric column, got '{}' of type {}", s.name(), s.dtype());
-    }
-    let s = s.cast(&DataType::Float64)?;
-    let ca = s.f64()?;
-    let values: Cow<'_, [f64]> = match ca.cont_slice() {
-        Ok(slice) => Cow::Borrowed(slice),
-        Err(_) => {
-            let mut v = Vec::with_capacity(ca.len());
-            for arr in ca.downcast_iter() {
-                match arr.validity() {
-                    None => v.extend_from_slice(arr.values()),
-                    Some(valid) => v.extend(
-                        arr.values()
-                            .iter()
-                            .zip(valid.iter())
-                            .map(|(x, ok)| if ok { *x } else { f64::NAN }),
-                    ),
-                }
-            }
-            Cow::Owned(v)
+/// Numeric dtypes of any kind are accepted (cast to Float64). A length-1
+/// input (a literal) is broadcast to the length of the others. Single-chunk
+/// columns without nulls are borrowed without a copy.
+pub(crate) fn with_f64_inputs<R>(inputs: &[Series], f: impl FnOnce(&[&[f64]]) -> R) -> PolarsResult<R> {
+    let n = inputs.iter().map(|s| s.len()).max().unwrap_or(0);
+    let mut casted = Vec::with_capacity(inputs.len());
+    for s in inputs {
+        if !s.dtype().is_primitive_numeric() && !s.dtype().is_null() {
+            polars_bail!(InvalidOperation: "omega: expected a numeric column, got '{}' of type {}", s.name(), s.dtype());
         }
-    };
-    Ok(f(&values))
+        if s.len() != n && s.len() != 1 {
+            polars_bail!(ShapeMismatch: "omega: input '{}' has {} rows, expected {n} (or 1 to broadcast)", s.name(), s.len());
+        }
+        casted.push(s.cast(&DataType::Float64)?);
+    }
+    let mut owned: Vec<Option<Vec<f64>>> = Vec::with_capacity(casted.len());
+    for s in &casted {
+        let ca = s.f64()?;
+        owned.push(if ca.len() == n && ca.cont_slice().is_ok() { None } else { Some(gather(ca, n)) });
+    }
+    let mut slices: Vec<&[f64]> = Vec::with_capacity(casted.len());
+    for (s, o) in casted.iter().zip(&owned) {
+        slices.push(match o {
+            Some(v) => v.as_slice(),
+            None => s.f64()?.cont_slice()?,
+        });
+    }
+    Ok(f(&slices))
+}
+
+/// The values of `ca` with nulls as `NaN`, a length-1 column repeated `n` times.
+fn gather(ca: &Float64Chunked, n: usize) -> Vec<f64> {
+    if ca.len() == 1 && n != 1 {
+        return vec![ca.get(0).unwrap_or(f64::NAN); n];
+    }
+    let mut v = Vec::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        match arr.validity() {
+            None => v.extend_from_slice(arr.values()),
+            Some(valid) => v.extend(
+                arr.values().iter().zip(valid.iter()).map(|(x, ok)| if ok { *x } else { f64::NAN }),
+            ),
+        }
+    }
+    v
+}
+
+/// Calls `f` with the single input as a contiguous `f64` slice (see [`with_f64_inputs`]).
+pub(crate) fn with_f64_input<R>(s: &Series, f: impl FnOnce(&[f64]) -> R) -> PolarsResult<R> {
+    with_f64_inputs(std::slice::from_ref(s), |x| f(x[0]))
 }
 
 /// Builds a Float64 column from kernel output, `NaN` becoming null.
@@ -46,4 +67,29 @@ pub(crate) fn f64_output(name: PlSmallStr, out: Vec<f64>) -> Series {
         None
     };
     Float64Chunked::from_vec_validity(name, out, validity).into_series()
+}
+
+/// A Struct column of Float64 fields (each `NaN` becoming null).
+pub(crate) fn struct_output(name: PlSmallStr, fields: Vec<(&str, Vec<f64>)>) -> PolarsResult<Series> {
+    let len = fields.first().map_or(0, |(_, v)| v.len());
+    let series: Vec<Series> = fields.into_iter().map(|(n, v)| f64_output(n.into(), v)).collect();
+    Ok(StructChunked::from_series(name, len, series.iter())?.into_series())
+}
+
+/// The dtype of a Struct of Float64 fields.
+pub(crate) fn struct_dtype(names: &[&str]) -> DataType {
+    DataType::Struct(names.iter().map(|n| Field::new((*n).into(), DataType::Float64)).collect())
+}
+
+/// Integer keys of a bar column (its physical values) and which rows have one.
+pub(crate) fn bar_keys(s: &Series) -> PolarsResult<(Vec<i64>, Vec<bool>)> {
+    let phys = s.to_physical_repr();
+    if !phys.dtype().is_integer() {
+        polars_bail!(InvalidOperation: "omega: parameter 'bar' must be a Datetime, Date or integer column, got '{}' of type {}", s.name(), s.dtype());
+    }
+    let keys = phys.cast(&DataType::Int64)?;
+    let ca = keys.i64()?;
+    let present: Vec<bool> = ca.iter().map(|v| v.is_some()).collect();
+    let values: Vec<i64> = ca.iter().map(|v| v.unwrap_or(0)).collect();
+    Ok((values, present))
 }

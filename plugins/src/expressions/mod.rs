@@ -6,4 +6,4 @@ mod convert;
 pub mod indicators;
 pub mod pipeline;
 
-pub(crate) use convert::{f64_output, with_f64_input};
+pub(crate) use convert::{bar_keys, f64_output, struct_dtype, struct_output, with_f64_input, with_f64_inputs};

@@ -1,0 +1,196 @@
+//! Trend and momentum indicators: rsi, macd, roc, momentum (SPEC 2.4–2.6,
+//! 3.3) and the original Rust port's EMA family rema/dema/tema (SPEC 3.0–3.2).
+
+use crate::ewm::{alpha_from_alpha, alpha_from_span, Ewm, ParamError};
+
+/// `RSI(period)` of SPEC 2.4: Wilder-style `EWM(1/period)` of gains and
+/// losses with no SMA seed; `NaN` where missing (flat start, before data).
+/// One pass: both averages advance together (they share their gaps).
+pub fn rsi(c: &[f64], period: usize, out: &mut [f64]) -> Result<(), ParamError> {
+    let a = alpha_from_alpha(1.0 / period as f64)?;
+    let mut avg: Option<(Ewm, Ewm)> = None;
+    for t in 0..c.len() {
+        let d = if t > 0 { c[t] - c[t - 1] } else { f64::NAN };
+        let (gain, loss) = if d.is_finite() {
+            (if d < 0.0 { 0.0 } else { d }, if -d < 0.0 { 0.0 } else { -d })
+        } else {
+            (f64::NAN, f64::NAN)
+        };
+        let (ag, al) = match avg.as_mut() {
+            Some((g, l)) => (g.step(gain), l.step(loss)),
+            None if d.is_finite() => {
+                avg = Some((Ewm::start(gain, a), Ewm::start(loss, a)));
+                (gain, loss)
+            }
+            None => {
+                out[t] = f64::NAN;
+                continue;
+            }
+        };
+        out[t] = 100.0 - 100.0 / (1.0 + ag / al);
+    }
+    Ok(())
+}
+
+/// `MACD(fast, slow, signal)` of SPEC 2.5 into `(macd, signal, histogram)`,
+/// in one pass (the three averages start together at the first close).
+pub fn macd(
+    c: &[f64],
+    fast: usize,
+    slow: usize,
+    signal: usize,
+    out: (&mut [f64], &mut [f64], &mut [f64]),
+) -> Result<(), ParamError> {
+    let (m, s, h) = out;
+    let (af, asl, asg) =
+        (alpha_from_span(fast as f64)?, alpha_from_span(slow as f64)?, alpha_from_span(signal as f64)?);
+    let mut state: Option<(Ewm, Ewm, Ewm)> = None;
+    for t in 0..c.len() {
+        let x = c[t];
+        let (mi, si) = match state.as_mut() {
+            Some((ef, es, eg)) => {
+                let mi = ef.step(x) - es.step(x);
+                (mi, eg.step(mi))
+            }
+            None if x.is_finite() => {
+                let (ef, es) = (Ewm::start(x, af), Ewm::start(x, asl));
+                let mi = ef.m - es.m;
+                state = Some((ef, es, Ewm::start(mi, asg)));
+                (mi, mi)
+            }
+            None => (f64::NAN, f64::NAN),
+        };
+        m[t] = mi;
+        s[t] = si;
+        h[t] = mi - si;
+    }
+    Ok(())
+}
+
+/// `ROC(period)` of SPEC 2.6: `((C_t − C_{t−p}) / C_{t−p}) · 100`.
+pub fn roc(c: &[f64], period: usize, out: &mut [f64]) {
+    for (t, o) in out.iter_mut().enumerate() {
+        *o = if t >= period {
+            let prev = c[t - period];
+            ((c[t] - prev) / prev) * 100.0
+        } else {
+            f64::NAN
+        };
+    }
+}
+
+/// `MOM(period)` of SPEC 3.3: `C_t − C_{t−p}` when both are finite.
+pub fn momentum(c: &[f64], period: usize, out: &mut [f64]) {
+    for (t, o) in out.iter_mut().enumerate() {
+        *o = if t >= period && c[t].is_finite() && c[t - period].is_finite() {
+            c[t] - c[t - period]
+        } else {
+            f64::NAN
+        };
+    }
+}
+
+/// The port's EMA `REMA(span)` of SPEC 3.0: `a = 2/(span+1)`; starts at the
+/// first finite input; a `NaN` input carries the value without re-weighting.
+pub fn rema(x: &[f64], span: usize, out: &mut [f64]) {
+    let a = 2.0 / (span as f64 + 1.0);
+    let keep = 1.0 - a;
+    let mut e = f64::NAN;
+    let mut started = false;
+    for (xi, o) in x.iter().zip(out.iter_mut()) {
+        if !started {
+            if xi.is_finite() {
+                e = *xi;
+                started = true;
+            }
+        } else if !xi.is_nan() {
+            e = a * xi + keep * e;
+        }
+        *o = e;
+    }
+}
+
+/// `DEMA(span)` of SPEC 3.1: `2·E1 − E2` where both are finite.
+pub fn dema(x: &[f64], span: usize, out: &mut [f64]) {
+    let mut e1 = vec![0.0; x.len()];
+    rema(x, span, &mut e1);
+    rema(&e1, span, out);
+    for (o, a) in out.iter_mut().zip(&e1) {
+        *o = if a.is_finite() && o.is_finite() { 2.0 * a - *o } else { f64::NAN };
+    }
+}
+
+/// `TEMA(span)` of SPEC 3.2: `3·E1 − 3·E2 + E3` (left to right) where all are finite.
+pub fn tema(x: &[f64], span: usize, out: &mut [f64]) {
+    let n = x.len();
+    let (mut e1, mut e2) = (vec![0.0; n], vec![0.0; n]);
+    rema(x, span, &mut e1);
+    rema(&e1, span, &mut e2);
+    rema(&e2, span, out);
+    for ((o, a), b) in out.iter_mut().zip(&e1).zip(&e2) {
+        *o = if a.is_finite() && b.is_finite() && o.is_finite() {
+            3.0 * a - 3.0 * b + *o
+        } else {
+            f64::NAN
+        };
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const N: f64 = f64::NAN;
+
+    #[test]
+    fn rsi_division_cases() {
+        let mut out = vec![0.0; 5];
+        rsi(&[1.0, 1.0, 1.0, 2.0, 3.0], 2, &mut out).unwrap();
+        assert!(out[0].is_nan() && out[1].is_nan() && out[2].is_nan()); // flat start: 0/0
+        assert_eq!(out[3], 100.0); // no losses yet
+        let mut out = vec![0.0; 3];
+        rsi(&[3.0, 2.0, 1.0], 14, &mut out).unwrap();
+        assert_eq!(out[2], 0.0);
+    }
+
+    #[test]
+    fn macd_starts_at_zero_and_carries() {
+        let c = [N, 1.0, 2.0, N, 3.0];
+        let (mut m, mut s, mut h) = (vec![0.0; 5], vec![0.0; 5], vec![0.0; 5]);
+        macd(&c, 3, 6, 2, (&mut m, &mut s, &mut h)).unwrap();
+        assert!(m[0].is_nan() && s[0].is_nan() && h[0].is_nan());
+        assert_eq!((m[1], s[1], h[1]), (0.0, 0.0, 0.0));
+        assert_eq!(m[3], m[2]); // carried over the gap
+        assert!(h[4].is_finite());
+    }
+
+    #[test]
+    fn roc_and_momentum() {
+        let c = [1.0, 2.0, N, 4.0, 8.0];
+        let mut out = vec![0.0; 5];
+        roc(&c, 1, &mut out);
+        assert!(out[0].is_nan() && out[2].is_nan() && out[3].is_nan());
+        assert_eq!(out[1], 100.0);
+        assert_eq!(out[4], 100.0);
+        momentum(&c, 2, &mut out);
+        assert!(out[1].is_nan() && out[2].is_nan());
+        assert_eq!(out[3], 2.0);
+        assert!(out[4].is_nan()); // C_{t-2} is missing
+    }
+
+    #[test]
+    fn rema_family() {
+        let x = [N, 2.0, N, 4.0];
+        let mut out = vec![0.0; 4];
+        rema(&x, 3, &mut out);
+        assert!(out[0].is_nan());
+        assert_eq!(out[1], 2.0);
+        assert_eq!(out[2], 2.0);
+        assert_eq!(out[3], 0.5 * 4.0 + 0.5 * 2.0);
+        dema(&x, 3, &mut out);
+        assert!(out[0].is_nan());
+        assert_eq!(out[1], 2.0);
+        tema(&x, 3, &mut out);
+        assert_eq!(out[1], 2.0);
+    }
+}

@@ -1,0 +1,420 @@
+//! Rolling-window statistics (SPEC P2, §3.4, Appendix A).
+//!
+//! Windows are positional: row `t` covers rows `max(0, t−w+1) ..= t`, and a
+//! result exists only when all `w` values are present (`min_periods = w`).
+//! Non-finite inputs count as missing. Mean, sum and variance replicate
+//! pandas 2.x's streaming add/remove updates (Appendix A.1/A.2) so results
+//! agree with the reference to the last bit; the streaming std accumulates
+//! rounding, which is why exact alternatives exist as well.
+
+#[inline]
+fn missing(v: f64) -> bool {
+    !v.is_finite()
+}
+
+/// Runs the Appendix A schedule: at row 0 (and every row when `w == 1`) the
+/// accumulator is reset and fed the whole window; otherwise the value leaving
+/// the window is removed and the new one added.
+trait Streaming {
+    fn reset(&mut self, first_of_window: f64);
+    fn add(&mut self, v: f64);
+    fn remove(&mut self, v: f64);
+}
+
+fn drive<S: Streaming>(x: &[f64], w: usize, state: &mut S, mut emit: impl FnMut(usize, &S)) {
+    for t in 0..x.len() {
+        if t == 0 || w == 1 {
+            let lo = (t + 1).saturating_sub(w);
+            state.reset(x[lo]);
+            for &v in &x[lo..=t] {
+                state.add(v);
+            }
+        } else {
+            if t >= w {
+                state.remove(x[t - w]);
+            }
+            state.add(x[t]);
+        }
+        emit(t, state);
+    }
+}
+
+/// Appendix A.1 accumulator (Kahan-compensated sum with the sign and
+/// identical-run bookkeeping pandas uses).
+#[derive(Default)]
+struct SumState {
+    k: usize,
+    total: f64,
+    comp_add: f64,
+    comp_rem: f64,
+    negatives: usize,
+    run: usize,
+    last: f64,
+}
+
+impl Streaming for SumState {
+    fn reset(&mut self, first_of_window: f64) {
+        *self = SumState { last: first_of_window, ..SumState::default() };
+    }
+    fn add(&mut self, v: f64) {
+        if missing(v) {
+            return;
+        }
+        self.k += 1;
+        let y = v - self.comp_add;
+        let s = self.total + y;
+        self.comp_add = (s - self.total) - y;
+        self.total = s;
+        if v.is_sign_negative() {
+            self.negatives += 1;
+        }
+        self.run = if v == self.last { self.run + 1 } else { 1 };
+        self.last = v;
+    }
+    fn remove(&mut self, v: f64) {
+        if missing(v) {
+            return;
+        }
+        self.k -= 1;
+        let y = -v - self.comp_rem;
+        let s = self.total + y;
+        self.comp_rem = (s - self.total) - y;
+        self.total = s;
+        if v.is_sign_negative() {
+            self.negatives -= 1;
+        }
+    }
+}
+
+/// `ROLL_MEAN(x, w)` (pandas `rolling(w).mean()`), `NaN` where missing.
+pub fn roll_mean(x: &[f64], w: usize, out: &mut [f64]) {
+    let mut st = SumState::default();
+    drive(x, w, &mut st, |t, s| out[t] = mean_of(s, w));
+}
+
+/// The A.1 mean of the current window.
+#[inline]
+fn mean_of(s: &SumState, w: usize) -> f64 {
+    if w > 0 && s.k >= w {
+        let r = s.total / s.k as f64;
+        if s.run >= s.k {
+            s.last
+        } else if s.negatives == 0 && r < 0.0 || s.negatives == s.k && r > 0.0 {
+            0.0
+        } else {
+            r
+        }
+    } else {
+        f64::NAN
+    }
+}
+
+/// `ROLL_SUM(x, w)` (pandas `rolling(w).sum()`), `NaN` where missing.
+pub fn roll_sum(x: &[f64], w: usize, out: &mut [f64]) {
+    let mut st = SumState::default();
+    drive(x, w, &mut st, |t, s| {
+        out[t] = if w > 0 && s.k >= w {
+            if s.run >= s.k {
+                s.last * s.k as f64
+            } else {
+                s.total
+            }
+        } else {
+            f64::NAN
+        };
+    });
+}
+
+/// Appendix A.2 accumulator (Welford with Kahan-compensated mean).
+#[derive(Default)]
+struct VarState {
+    k: usize,
+    mean: f64,
+    m2: f64,
+    comp_add: f64,
+    comp_rem: f64,
+    run: usize,
+    last: f64,
+}
+
+impl Streaming for VarState {
+    fn reset(&mut self, first_of_window: f64) {
+        *self = VarState { last: first_of_window, ..VarState::default() };
+    }
+    fn add(&mut self, v: f64) {
+        if missing(v) {
+            return;
+        }
+        self.k += 1;
+        self.run = if v == self.last { self.run + 1 } else { 1 };
+        self.last = v;
+        let prev_mean = self.mean - self.comp_add;
+        let y = v - self.comp_add;
+        let d = y - self.mean;
+        self.comp_add = (d + self.mean) - y;
+        self.mean += d / self.k as f64;
+        self.m2 += (v - prev_mean) * (v - self.mean);
+    }
+    fn remove(&mut self, v: f64) {
+        if missing(v) {
+            return;
+        }
+        self.k -= 1;
+        if self.k > 0 {
+            let prev_mean = self.mean - self.comp_rem;
+            let y = v - self.comp_rem;
+            let d = y - self.mean;
+            self.comp_rem = (d + self.mean) - y;
+            self.mean -= d / self.k as f64;
+            self.m2 -= (v - prev_mean) * (v - self.mean);
+        } else {
+            self.mean = 0.0;
+            self.m2 = 0.0;
+        }
+    }
+}
+
+/// `ROLL_STD(x, w)` with `ddof` (pandas 2.x `rolling(w).std(ddof)`), `NaN` where missing.
+pub fn roll_std(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) {
+    let mut st = VarState::default();
+    drive(x, w, &mut st, |t, s| out[t] = std_of(s, w, ddof));
+}
+
+/// The A.2 std of the current window.
+#[inline]
+fn std_of(s: &VarState, w: usize, ddof: usize) -> f64 {
+    if s.k >= w.max(1) && s.k > ddof {
+        let var = if s.k == 1 || s.run >= s.k { 0.0 } else { s.m2 / (s.k - ddof) as f64 };
+        if var < 0.0 {
+            0.0
+        } else {
+            var.sqrt()
+        }
+    } else {
+        f64::NAN
+    }
+}
+
+/// `ROLL_MEAN(x, w)` and `ROLL_STD(x, w, ddof)` in one pass: the two
+/// accumulators are independent, so running them together overlaps their
+/// latencies. Results equal [`roll_mean`] and [`roll_std`] bit for bit.
+pub fn roll_mean_std(x: &[f64], w: usize, ddof: usize, mean: &mut [f64], std: &mut [f64]) {
+    struct Both(SumState, VarState);
+    impl Streaming for Both {
+        fn reset(&mut self, first: f64) {
+            self.0.reset(first);
+            self.1.reset(first);
+        }
+        fn add(&mut self, v: f64) {
+            self.0.add(v);
+            self.1.add(v);
+        }
+        fn remove(&mut self, v: f64) {
+            self.0.remove(v);
+            self.1.remove(v);
+        }
+    }
+    let mut st = Both(SumState::default(), VarState::default());
+    drive(x, w, &mut st, |t, b| {
+        mean[t] = mean_of(&b.0, w);
+        std[t] = std_of(&b.1, w, ddof);
+    });
+}
+
+/// Exact rolling std (omega_pl's corrected option): per complete window, the
+/// mean and the squared deviations are summed with Neumaier compensation, so
+/// an all-identical window gives exactly 0 and no rounding accumulates.
+pub fn roll_std_exact(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) {
+    let mut last_missing: Option<usize> = None;
+    for t in 0..x.len() {
+        if missing(x[t]) {
+            last_missing = Some(t);
+        }
+        let complete = w > ddof && t + 1 >= w && last_missing.is_none_or(|m| m + w <= t);
+        out[t] = if complete {
+            let win = &x[t + 1 - w..=t];
+            let mean = neumaier(win.iter().copied()) / w as f64;
+            let ss = neumaier(win.iter().map(|v| (v - mean) * (v - mean)));
+            (ss / (w - ddof) as f64).sqrt()
+        } else {
+            f64::NAN
+        };
+    }
+}
+
+/// Compensated (Neumaier) sum.
+pub fn neumaier(values: impl Iterator<Item = f64>) -> f64 {
+    let (mut sum, mut comp) = (0.0_f64, 0.0_f64);
+    for v in values {
+        let t = sum + v;
+        if sum.abs() >= v.abs() {
+            comp += (sum - t) + v;
+        } else {
+            comp += (v - t) + sum;
+        }
+        sum = t;
+    }
+    sum + comp
+}
+
+/// Plain two-pass std of SPEC §3.4 (the original's Rust port): for complete
+/// windows (no `NaN`), left-to-right mean, then left-to-right squared
+/// deviations over `w − ddof`. Callers validate `w > ddof`.
+pub fn rolling_std_two_pass(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) {
+    const L: usize = 4;
+    let complete_from = |t: usize, last_nan: Option<usize>| {
+        w > ddof && t + 1 >= w && last_nan.is_none_or(|m| m + w <= t)
+    };
+    // last_nan[t]: the last NaN at or before t.
+    let mut last_nan: Option<usize> = None;
+    let mut t = 0;
+    while t < x.len() {
+        // Lockstep over L rows whose windows are all complete: the left-to-right
+        // sums of different rows are independent chains.
+        if t + L <= x.len() && complete_from(t, last_nan) && !x[t..t + L].iter().any(|v| v.is_nan()) {
+            let lo = t + 1 - w;
+            let mut s = [0.0f64; L];
+            for j in 0..w {
+                for (l, sl) in s.iter_mut().enumerate() {
+                    *sl += x[lo + l + j];
+                }
+            }
+            let mean: [f64; L] = std::array::from_fn(|l| s[l] / w as f64);
+            let mut ss = [0.0f64; L];
+            for j in 0..w {
+                for (l, sl) in ss.iter_mut().enumerate() {
+                    let d = x[lo + l + j] - mean[l];
+                    *sl += d * d;
+                }
+            }
+            for l in 0..L {
+                out[t + l] = (ss[l] / (w - ddof) as f64).sqrt();
+            }
+            t += L;
+            continue;
+        }
+        if x[t].is_nan() {
+            last_nan = Some(t);
+        }
+        out[t] = if complete_from(t, last_nan) {
+            let win = &x[t + 1 - w..=t];
+            let mut sum = 0.0;
+            for v in win {
+                sum += v;
+            }
+            let mean = sum / w as f64;
+            let mut ss = 0.0;
+            for v in win {
+                ss += (v - mean) * (v - mean);
+            }
+            (ss / (w - ddof) as f64).sqrt()
+        } else {
+            f64::NAN
+        };
+        t += 1;
+    }
+}
+
+/// Exact rolling extreme (`max` when `is_max`, else `min`) of complete windows,
+/// in O(n) and nearly branch-free (van Herk / Gil-Werman: per block of `w`
+/// rows, running extremes from the block start and to the block end; a window
+/// spans at most two blocks).
+fn roll_extreme(x: &[f64], w: usize, is_max: bool, out: &mut [f64]) {
+    let n = x.len();
+    out.fill(f64::NAN);
+    if w == 0 || n < w {
+        return;
+    }
+    let pick = |a: f64, b: f64| if is_max { a.max(b) } else { a.min(b) };
+    let (mut fwd, mut bwd) = (vec![0.0; n], vec![0.0; n]);
+    for i in 0..n {
+        fwd[i] = if i % w == 0 { x[i] } else { pick(fwd[i - 1], x[i]) };
+    }
+    for i in (0..n).rev() {
+        bwd[i] = if i % w == w - 1 || i == n - 1 { x[i] } else { pick(bwd[i + 1], x[i]) };
+    }
+    let mut last_missing: Option<usize> = None;
+    for t in 0..n {
+        if missing(x[t]) {
+            last_missing = Some(t);
+        }
+        if t + 1 >= w && last_missing.is_none_or(|m| m + w <= t) {
+            out[t] = pick(bwd[t + 1 - w], fwd[t]);
+        }
+    }
+}
+
+/// `ROLL_MAX(x, w)`.
+pub fn roll_max(x: &[f64], w: usize, out: &mut [f64]) {
+    roll_extreme(x, w, true, out);
+}
+
+/// `ROLL_MIN(x, w)`.
+pub fn roll_min(x: &[f64], w: usize, out: &mut [f64]) {
+    roll_extreme(x, w, false, out);
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const N: f64 = f64::NAN;
+
+    fn run(f: impl Fn(&[f64], &mut [f64]), x: &[f64]) -> Vec<f64> {
+        let mut out = vec![0.0; x.len()];
+        f(x, &mut out);
+        out
+    }
+
+    fn same(a: &[f64], b: &[f64]) -> bool {
+        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+    }
+
+    #[test]
+    fn mean_sum_windows_and_gaps() {
+        let x = [1.0, 2.0, 3.0, N, 5.0, 6.0, 7.0];
+        assert!(same(&run(|x, o| roll_mean(x, 2, o), &x), &[N, 1.5, 2.5, N, N, 5.5, 6.5]));
+        assert!(same(&run(|x, o| roll_sum(x, 3, o), &x), &[N, N, 6.0, N, N, N, 18.0]));
+        assert!(same(&run(|x, o| roll_mean(x, 1, o), &x), &[1.0, 2.0, 3.0, N, 5.0, 6.0, 7.0]));
+    }
+
+    #[test]
+    fn identical_window_is_exact() {
+        let x = [0.3, 0.1, 0.7, 1.23456, 1.23456, 1.23456];
+        let m = run(|x, o| roll_mean(x, 3, o), &x);
+        assert_eq!(m[5], 1.23456);
+        let s = run(|x, o| roll_sum(x, 3, o), &x);
+        assert_eq!(s[5], 1.23456 * 3.0);
+        let sd = run(|x, o| roll_std(x, 3, 1, o), &x);
+        assert_eq!(sd[5], 0.0);
+        let ex = run(|x, o| roll_std_exact(x, 3, 1, o), &x);
+        assert_eq!(ex[5], 0.0);
+    }
+
+    #[test]
+    fn std_matches_textbook_on_simple_data() {
+        let x = [2.0, 4.0, 4.0, 4.0, 5.0, 5.0, 7.0, 9.0];
+        let sd = run(|x, o| roll_std(x, 8, 0, o), &x);
+        assert!((sd[7] - 2.0).abs() < 1e-15);
+        let ex = run(|x, o| roll_std_exact(x, 8, 0, o), &x);
+        assert_eq!(ex[7], 2.0);
+        let tp = run(|x, o| rolling_std_two_pass(x, 8, 0, o), &x);
+        assert_eq!(tp[7], 2.0);
+        // w = 1 with ddof 1 is always missing.
+        assert!(run(|x, o| roll_std(x, 1, 1, o), &x).iter().all(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn extremes() {
+        let x = [3.0, 1.0, 4.0, 1.0, 5.0, N, 2.0, 6.0, 5.0];
+        assert!(same(&run(|x, o| roll_max(x, 3, o), &x), &[N, N, 4.0, 4.0, 5.0, N, N, N, 6.0]));
+        assert!(same(&run(|x, o| roll_min(x, 2, o), &x), &[N, 1.0, 1.0, 1.0, 1.0, N, N, 2.0, 5.0]));
+    }
+
+    #[test]
+    fn empty_and_short() {
+        assert!(run(|x, o| roll_mean(x, 3, o), &[]).is_empty());
+        assert!(run(|x, o| roll_std(x, 5, 1, o), &[1.0, 2.0]).iter().all(|v| v.is_nan()));
+        assert!(run(|x, o| roll_max(x, 5, o), &[1.0]).iter().all(|v| v.is_nan()));
+    }
+}
