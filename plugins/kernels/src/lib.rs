@@ -12,5 +12,6 @@ pub mod momentum;
 pub mod rolling;
 pub mod sessions;
 pub mod stepwise;
+pub mod talib;
 pub mod timestamps;
 pub mod volatility;

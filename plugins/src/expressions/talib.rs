@@ -1,0 +1,230 @@
+//! Indicator expressions in the TA-Lib convention (`convention="talib"`).
+//!
+//! Each `talib_*` wrapper validates its keyword arguments against TA-Lib's
+//! own parameter ranges, hands slices to `kernels::talib` and builds a
+//! Float64 column or a Struct of Float64 fields. Null inputs become `NaN`
+//! (TA-Lib's missing value) and `NaN` outputs become null, so TA-Lib's
+//! warm-up rows are null. Every output is named after the first input. OHLC
+//! indicators take their inputs as `[close, high, low]`, like the reference
+//! wrappers in `indicators.rs` (TA-Lib's own argument order is high, low,
+//! close; `omega_pl._talib` exposes that order).
+
+use polars::prelude::*;
+use pyo3_polars::derive::polars_expr;
+use serde::Deserialize;
+
+use super::{f64_output, struct_dtype, struct_output, with_f64_input, with_f64_inputs};
+use crate::kernels::talib;
+
+const MACD_FIELDS: [&str; 3] = ["macd", "signal", "histogram"];
+const BAND_FIELDS: [&str; 3] = ["upper", "middle", "lower"];
+const DMI_FIELDS: [&str; 3] = ["plus_di", "minus_di", "adx"];
+
+/// An integer period of at least `min` (TA-Lib's lower bound for `function`),
+/// or an error naming the parameter.
+fn period(name: &str, value: i64, min: usize, function: &str) -> PolarsResult<usize> {
+    match usize::try_from(value) {
+        Ok(v) if v >= min => Ok(v),
+        _ => polars_bail!(
+            InvalidOperation: "omega: parameter '{name}' must be an integer >= {min} ({function} in the TA-Lib convention), got {value}"
+        ),
+    }
+}
+
+/// A finite float parameter, or an error naming it.
+fn finite(name: &str, value: f64) -> PolarsResult<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        polars_bail!(InvalidOperation: "omega: parameter '{name}' must be a finite number, got {value}")
+    }
+}
+
+// --- output types ----------------------------------------------------------------
+
+fn float_type(fields: &[Field]) -> PolarsResult<Field> {
+    Ok(Field::new(fields[0].name().clone(), DataType::Float64))
+}
+fn macd_type(fields: &[Field]) -> PolarsResult<Field> {
+    Ok(Field::new(
+        fields[0].name().clone(),
+        struct_dtype(&MACD_FIELDS),
+    ))
+}
+fn band_type(fields: &[Field]) -> PolarsResult<Field> {
+    Ok(Field::new(
+        fields[0].name().clone(),
+        struct_dtype(&BAND_FIELDS),
+    ))
+}
+fn dmi_type(fields: &[Field]) -> PolarsResult<Field> {
+    Ok(Field::new(
+        fields[0].name().clone(),
+        struct_dtype(&DMI_FIELDS),
+    ))
+}
+
+// --- helpers -------------------------------------------------------------------------
+
+/// Runs a single-output kernel over the first input.
+fn unary(inputs: &[Series], kernel: impl FnOnce(&[f64], &mut [f64])) -> PolarsResult<Series> {
+    let out = with_f64_input(&inputs[0], |x| {
+        let mut out = vec![0.0; x.len()];
+        kernel(x, &mut out);
+        out
+    })?;
+    Ok(f64_output(inputs[0].name().clone(), out))
+}
+
+/// The `[close, high, low]` inputs, or an error if fewer were given.
+fn clh(inputs: &[Series]) -> PolarsResult<&[Series]> {
+    if inputs.len() < 3 {
+        polars_bail!(InvalidOperation: "omega: TA-Lib OHLC indicators take [close, high, low], got {} input(s)", inputs.len());
+    }
+    Ok(&inputs[..3])
+}
+
+fn three(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    (vec![0.0; n], vec![0.0; n], vec![0.0; n])
+}
+
+// --- single-input indicators -------------------------------------------------------
+
+#[derive(Deserialize)]
+struct PeriodKwargs {
+    period: i64,
+}
+
+/// `EMA(period)`: SMA-seeded EMA, first value at row `period − 1`.
+#[polars_expr(output_type_func=float_type)]
+fn talib_ema(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
+    let p = period("period", kwargs.period, talib::MA_MIN_PERIOD, "EMA")?;
+    unary(inputs, |x, out| talib::ema(x, p, out))
+}
+
+/// `SMA(period)`: first value at row `period − 1`.
+#[polars_expr(output_type_func=float_type)]
+fn talib_sma(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
+    let p = period("period", kwargs.period, talib::MA_MIN_PERIOD, "SMA")?;
+    unary(inputs, |x, out| talib::sma(x, p, out))
+}
+
+/// `RSI(period)`: Wilder smoothing, first value at row `period`.
+#[polars_expr(output_type_func=float_type)]
+fn talib_rsi(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
+    let p = period("period", kwargs.period, talib::RSI_MIN_PERIOD, "RSI")?;
+    unary(inputs, |x, out| talib::rsi(x, p, out))
+}
+
+/// `ROC(period)`: percent change over `period` rows (0 after a zero).
+#[polars_expr(output_type_func=float_type)]
+fn talib_roc(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
+    let p = period("period", kwargs.period, talib::ROC_MIN_PERIOD, "ROC")?;
+    unary(inputs, |x, out| talib::roc(x, p, out))
+}
+
+/// `MOM(period)`: difference over `period` rows.
+#[polars_expr(output_type_func=float_type)]
+fn talib_momentum(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
+    let p = period("period", kwargs.period, talib::ROC_MIN_PERIOD, "MOM")?;
+    unary(inputs, |x, out| talib::mom(x, p, out))
+}
+
+/// `DEMA(period)`: first value at row `2·(period − 1)`.
+#[polars_expr(output_type_func=float_type)]
+fn talib_dema(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
+    let p = period("period", kwargs.period, talib::MA_MIN_PERIOD, "DEMA")?;
+    unary(inputs, |x, out| talib::dema(x, p, out))
+}
+
+/// `TEMA(period)`: first value at row `3·(period − 1)`.
+#[polars_expr(output_type_func=float_type)]
+fn talib_tema(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
+    let p = period("period", kwargs.period, talib::MA_MIN_PERIOD, "TEMA")?;
+    unary(inputs, |x, out| talib::tema(x, p, out))
+}
+
+/// `STDDEV(period, nbdev=1)`: population standard deviation (ddof 0).
+#[polars_expr(output_type_func=float_type)]
+fn talib_rolling_std(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
+    let p = period("period", kwargs.period, talib::STDDEV_MIN_PERIOD, "STDDEV")?;
+    unary(inputs, |x, out| talib::stddev(x, p, 1.0, out))
+}
+
+#[derive(Deserialize)]
+struct MacdKwargs {
+    fast: i64,
+    slow: i64,
+    signal: i64,
+}
+
+/// `MACD(fast, slow, signal)` → Struct{macd, signal, histogram}.
+#[polars_expr(output_type_func=macd_type)]
+fn talib_macd(inputs: &[Series], kwargs: MacdKwargs) -> PolarsResult<Series> {
+    let fast = period("fast", kwargs.fast, talib::MACD_MIN_PERIOD, "MACD")?;
+    let slow = period("slow", kwargs.slow, talib::MACD_MIN_PERIOD, "MACD")?;
+    let signal = period("signal", kwargs.signal, talib::MACD_MIN_SIGNAL, "MACD")?;
+    let (m, s, h) = with_f64_input(&inputs[0], |x| {
+        let (mut m, mut s, mut h) = three(x.len());
+        talib::macd(x, fast, slow, signal, &mut m, &mut s, &mut h);
+        (m, s, h)
+    })?;
+    struct_output(
+        inputs[0].name().clone(),
+        vec![("macd", m), ("signal", s), ("histogram", h)],
+    )
+}
+
+#[derive(Deserialize)]
+struct BollingerKwargs {
+    period: i64,
+    std_factor: f64,
+}
+
+/// `BBANDS(period, std_factor, std_factor, SMA)` → Struct{upper, middle, lower}.
+#[polars_expr(output_type_func=band_type)]
+fn talib_bollinger(inputs: &[Series], kwargs: BollingerKwargs) -> PolarsResult<Series> {
+    let p = period("period", kwargs.period, talib::BBANDS_MIN_PERIOD, "BBANDS")?;
+    let k = finite("std_factor", kwargs.std_factor)?;
+    let (u, m, l) = with_f64_input(&inputs[0], |x| {
+        let (mut u, mut m, mut l) = three(x.len());
+        talib::bbands(x, p, k, k, &mut u, &mut m, &mut l);
+        (u, m, l)
+    })?;
+    struct_output(
+        inputs[0].name().clone(),
+        vec![("upper", u), ("middle", m), ("lower", l)],
+    )
+}
+
+// --- OHLC indicators -------------------------------------------------------------------
+
+/// `ATR(period)` on `[close, high, low]`; `period = 1` is `TRANGE`.
+#[polars_expr(output_type_func=float_type)]
+fn talib_atr(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
+    let p = period("period", kwargs.period, talib::ATR_MIN_PERIOD, "ATR")?;
+    let inputs = clh(inputs)?;
+    let out = with_f64_inputs(inputs, |x| {
+        let mut out = vec![0.0; x[0].len()];
+        talib::atr(x[1], x[2], x[0], p, &mut out);
+        out
+    })?;
+    Ok(f64_output(inputs[0].name().clone(), out))
+}
+
+/// `PLUS_DI`, `MINUS_DI`, `ADX` (one `period`) on `[close, high, low]` →
+/// Struct{plus_di, minus_di, adx}.
+#[polars_expr(output_type_func=dmi_type)]
+fn talib_dmi(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
+    let p = period("period", kwargs.period, talib::DMI_MIN_PERIOD, "ADX")?;
+    let inputs = clh(inputs)?;
+    let (pdi, mdi, adx) = with_f64_inputs(inputs, |x| {
+        let (mut pdi, mut mdi, mut adx) = three(x[0].len());
+        talib::dmi(x[1], x[2], x[0], p, &mut pdi, &mut mdi, &mut adx);
+        (pdi, mdi, adx)
+    })?;
+    struct_output(
+        inputs[0].name().clone(),
+        vec![("plus_di", pdi), ("minus_di", mdi), ("adx", adx)],
+    )
+}
