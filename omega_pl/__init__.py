@@ -11,6 +11,15 @@ from __future__ import annotations
 
 from omega_pl import datasets
 from omega_pl._plugins import __version__
+from omega_pl.batch import (
+    INDICATORS,
+    IndicatorPlan,
+    IndicatorSpec,
+    describe_indicator,
+    parse_spec,
+    plan_indicators,
+    with_indicators,
+)
 from omega_pl.errors import (
     CandleFileNotFoundError,
     DuplicateTimestampsWarning,
@@ -54,9 +63,12 @@ from omega_pl.timeframes import OHLCV, Timeframe, floor_time, resample
 
 __all__ = [
     "CANDLE_SCHEMA",
+    "INDICATORS",
     "OHLCV",
     "CandleFileNotFoundError",
     "DuplicateTimestampsWarning",
+    "IndicatorPlan",
+    "IndicatorSpec",
     "OmegaError",
     "OmegaExpr",
     "ParameterError",
@@ -74,6 +86,7 @@ __all__ = [
     "daily_clean_mask",
     "datasets",
     "dema",
+    "describe_indicator",
     "dmi",
     "ema",
     "ema_stepwise",
@@ -88,7 +101,9 @@ __all__ = [
     "macd",
     "market_hours_mask",
     "momentum",
+    "parse_spec",
     "parse_time_bound",
+    "plan_indicators",
     "resample",
     "roc",
     "rolling_std",
@@ -98,5 +113,6 @@ __all__ = [
     "sma",
     "tema",
     "vol_cluster",
+    "with_indicators",
     "zscore",
 ]

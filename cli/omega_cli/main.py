@@ -14,6 +14,7 @@ from typing import Annotated
 import typer
 
 import omega_pl
+from omega_cli import indicators as indicators_module
 from omega_cli import load as load_module
 from omega_cli._errors import OmegaGroup
 
@@ -80,6 +81,12 @@ app.command(
     epilog=load_module.EPILOG,
     no_args_is_help=False,
 )(load_module.load)
+
+app.command(
+    "indicators",
+    epilog=indicators_module.EPILOG,
+    no_args_is_help=False,
+)(indicators_module.indicators)
 
 
 def main() -> None:
