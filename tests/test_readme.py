@@ -11,18 +11,22 @@ import pytest
 README = Path(__file__).resolve().parents[1] / "README.md"
 
 
-def test_python_quickstart_runs(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_python_blocks_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("OMEGA_PL_CACHE", str(tmp_path / "cache"))
     blocks = re.findall(r"```python\n(.*?)```", README.read_text(), flags=re.S)
     assert blocks, "README has no Python quickstart"
     namespace: dict[str, object] = {}
-    exec(compile(blocks[0], str(README), "exec"), namespace)
+    for block in blocks:  # every Python block, in order, sharing one namespace
+        exec(compile(block, str(README), "exec"), namespace)
     df = namespace["df"]
     assert isinstance(df, pl.DataFrame)
     assert {"bid_ema20", "spread_pips"} <= set(df.columns)
     assert df.height > 0
     hourly = namespace["hourly"]
     assert isinstance(hourly, pl.DataFrame) and hourly.height < df.height
+    out = namespace["out"]
+    assert isinstance(out, pl.DataFrame)
+    assert {"bid_close_ema_20", "bid_close_atr_14", "bb_upper"} <= set(out.columns)
 
 
 def test_readme_states_both_setup_commands() -> None:

@@ -3,6 +3,7 @@
 
 use crate::rolling::{roll_std, roll_std_exact};
 use crate::volatility::StdKind;
+use crate::buffer::zeroed;
 
 /// `KALMAN_MEAN(R, Q)` of SPEC 2.12 (only `NaN` counts as missing).
 ///
@@ -56,10 +57,10 @@ pub fn kalman_zscore(
     out: &mut [f64],
 ) {
     let n = c.len();
-    let mut km = vec![0.0; n];
+    let mut km = zeroed(n);
     kalman_mean(c, r, q, carry_gaps, &mut km);
     let res: Vec<f64> = c.iter().zip(&km).map(|(x, m)| x - m).collect();
-    let mut sd = vec![0.0; n];
+    let mut sd = zeroed(n);
     match std {
         StdKind::Streaming => roll_std(&res, window, 1, &mut sd),
         StdKind::Exact => roll_std_exact(&res, window, 1, &mut sd),
@@ -221,7 +222,7 @@ pub fn garch_volatility(c: &[f64], g: &Garch, out: &mut [f64]) {
         return;
     }
     let n = c.len();
-    let mut ret = vec![0.0; n];
+    let mut ret = zeroed(n);
     returns(c, g, !g.log_returns, &mut ret);
     let Some(f) = ret.iter().position(|v| !v.is_nan()) else { return };
     let mut st = GarchState::start(&ret, f, g, 2000);
@@ -248,7 +249,7 @@ pub fn garch_volatility(c: &[f64], g: &Garch, out: &mut [f64]) {
 /// `KALMAN_GARCH_ZSCORE` of SPEC 2.17.
 pub fn kalman_garch_zscore(c: &[f64], r: f64, q: f64, carry_gaps: bool, g: &Garch, out: &mut [f64]) {
     let n = c.len();
-    let (mut km, mut sigma) = (vec![0.0; n], vec![0.0; n]);
+    let (mut km, mut sigma) = (zeroed(n), zeroed(n));
     kalman_mean(c, r, q, carry_gaps, &mut km);
     garch_volatility(c, g, &mut sigma);
     for t in 0..n {
@@ -266,7 +267,7 @@ pub fn kalman_garch_zscore(c: &[f64], r: f64, q: f64, carry_gaps: bool, g: &Garc
 /// `t` a window of length `len` can reach. Index `t − base` holds row `t`.
 fn local_returns(c: &[f64], g: &Garch, rows: &std::ops::Range<usize>, len: usize) -> (usize, Vec<f64>) {
     let base = (rows.start + 1).saturating_sub(len);
-    let mut out = vec![0.0; rows.end.saturating_sub(base)];
+    let mut out = zeroed(rows.end.saturating_sub(base));
     returns(&c[base..rows.end], g, false, &mut out);
     (base, out)
 }
@@ -352,7 +353,7 @@ pub fn garch_volatility_local(
     let (base, global) = local_returns(c, g, &rows, len);
     let clean = Clean::new(c, &global, base);
     let min_rows = 1usize.saturating_add(g.min_periods.max(0) as usize);
-    let mut scratch = vec![0.0; len];
+    let mut scratch = zeroed(len);
     let (first_row, end) = (rows.start, rows.end);
     let mut i = first_row;
     while i < end {
@@ -360,7 +361,7 @@ pub fn garch_volatility_local(
         if len >= 3 && i + 1 >= len && i + LANES <= end {
             let starts: [usize; LANES] = std::array::from_fn(|l| i + l + 1 - len);
             if starts.iter().enumerate().all(|(l, &s)| clean.is_clean(s, i + l)) {
-                if len - 1 >= min_rows {
+                if len > min_rows {
                     let v = garch_lanes(&global, starts.map(|s| s - base), len, g);
                     for l in 0..LANES {
                         out[i + l - first_row] = v[l].sqrt() / g.scale;
@@ -385,7 +386,7 @@ pub fn garch_volatility_local(
 /// Kalman gains of a gap-free run started at `P = R`: `gains[j]` is the gain
 /// of the `j`-th step after the first close (index 0 unused).
 fn kalman_gains(r: f64, q: f64, len: usize) -> Vec<f64> {
-    let mut gains = vec![0.0; len.max(1)];
+    let mut gains = zeroed(len.max(1));
     let mut p = r;
     for gain in gains.iter_mut().skip(1) {
         let prior = p + q;
@@ -435,7 +436,7 @@ pub fn kalman_garch_zscore_local(
     let (base, global) = local_returns(c, g, &rows, lookback);
     let clean = Clean::new(c, &global, base);
     let gains = kalman_gains(r, q, lookback);
-    let (mut scratch, mut km) = (vec![0.0; lookback], vec![0.0; lookback]);
+    let (mut scratch, mut km) = (zeroed(lookback), zeroed(lookback));
     let (first_row, end) = (rows.start, rows.end);
     let mut i = first_row;
     while i < end {

@@ -5,6 +5,7 @@
 //! is written as `NaN` (the expression layer maps it back to null). Kernels
 //! never allocate their output; callers pass `out` of the input's length.
 
+pub mod buffer;
 pub mod dedup;
 pub mod ewm;
 pub mod filters;

@@ -2,6 +2,7 @@
 //! 3.3) and the original Rust port's EMA family rema/dema/tema (SPEC 3.0–3.2).
 
 use crate::ewm::{alpha_from_alpha, alpha_from_span, Ewm, ParamError};
+use crate::buffer::zeroed;
 
 /// `RSI(period)` of SPEC 2.4: Wilder-style `EWM(1/period)` of gains and
 /// losses with no SMA seed; `NaN` where missing (flat start, before data).
@@ -112,7 +113,7 @@ pub fn rema(x: &[f64], span: usize, out: &mut [f64]) {
 
 /// `DEMA(span)` of SPEC 3.1: `2·E1 − E2` where both are finite.
 pub fn dema(x: &[f64], span: usize, out: &mut [f64]) {
-    let mut e1 = vec![0.0; x.len()];
+    let mut e1 = zeroed(x.len());
     rema(x, span, &mut e1);
     rema(&e1, span, out);
     for (o, a) in out.iter_mut().zip(&e1) {
@@ -123,7 +124,7 @@ pub fn dema(x: &[f64], span: usize, out: &mut [f64]) {
 /// `TEMA(span)` of SPEC 3.2: `3·E1 − 3·E2 + E3` (left to right) where all are finite.
 pub fn tema(x: &[f64], span: usize, out: &mut [f64]) {
     let n = x.len();
-    let (mut e1, mut e2) = (vec![0.0; n], vec![0.0; n]);
+    let (mut e1, mut e2) = (zeroed(n), zeroed(n));
     rema(x, span, &mut e1);
     rema(&e1, span, &mut e2);
     rema(&e2, span, out);

@@ -7,6 +7,8 @@
 //! agree with the reference to the last bit; the streaming std accumulates
 //! rounding, which is why exact alternatives exist as well.
 
+use crate::buffer::zeroed;
+
 #[inline]
 fn missing(v: f64) -> bool {
     !v.is_finite()
@@ -326,7 +328,7 @@ fn roll_extreme(x: &[f64], w: usize, is_max: bool, out: &mut [f64]) {
         return;
     }
     let pick = |a: f64, b: f64| if is_max { a.max(b) } else { a.min(b) };
-    let (mut fwd, mut bwd) = (vec![0.0; n], vec![0.0; n]);
+    let (mut fwd, mut bwd) = (zeroed(n), zeroed(n));
     for i in 0..n {
         fwd[i] = if i % w == 0 { x[i] } else { pick(fwd[i - 1], x[i]) };
     }

@@ -35,6 +35,32 @@
 //!   parameter below its minimum yields an all-missing output, not a panic.
 //!   TA-Lib's upper bound of 100000 on periods is not enforced here.
 
+/// Compiles a kernel twice, as written and with the FMA target feature, and
+/// runs the FMA copy when the CPU has it. Without the feature `f64::mul_add`
+/// is a call into libm's `fma`; with it, a single instruction. Both round
+/// once, so the results are the same bit for bit.
+macro_rules! fma_dispatch {
+    ($(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+        $(#[$meta])*
+        pub fn $name($($arg: $ty),*) {
+            #[inline(always)]
+            fn imp($($arg: $ty),*) $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                #[target_feature(enable = "fma")]
+                fn with_fma($($arg: $ty),*) {
+                    imp($($arg),*)
+                }
+                if std::arch::is_x86_feature_detected!("fma") {
+                    // SAFETY: the CPU supports FMA, checked just above.
+                    return unsafe { with_fma($($arg),*) };
+                }
+            }
+            imp($($arg),*)
+        }
+    };
+}
+
 /// TA-Lib's zero band, `TA_EPSILON` (`TA_IS_ZERO`).
 const EPSILON: f64 = 0.000_000_000_000_01;
 
@@ -125,6 +151,7 @@ impl Ema {
     }
 
     /// Feeds one value; `Some(ema)` once the seed window is complete.
+    #[inline(always)]
     fn update(&mut self, x: f64) -> Option<f64> {
         if self.period == 1 {
             return Some(x);
@@ -164,6 +191,7 @@ pub fn sma(x: &[f64], period: usize, out: &mut [f64]) {
     }
 }
 
+fma_dispatch! {
 /// `TA_EMA(period)`: lookback `period - 1`, seeded with the SMA of the first
 /// `period` values, then `m = fma(x − m, k, m)`. `period = 1` copies the
 /// input.
@@ -183,7 +211,9 @@ pub fn ema(x: &[f64], period: usize, out: &mut [f64]) {
         }
     }
 }
+}
 
+fma_dispatch! {
 /// `TA_DEMA(period)`: `2·EMA1 − EMA2` with EMA2 the EMA of EMA1, seeded with
 /// the SMA of EMA1's first `period` values; lookback `2·(period − 1)`.
 /// `period = 1` copies the input.
@@ -205,7 +235,9 @@ pub fn dema(x: &[f64], period: usize, out: &mut [f64]) {
         }
     }
 }
+}
 
+fma_dispatch! {
 /// `TA_TEMA(period)`: `EMA3 + (3·EMA1 − 3·EMA2)` over the chain
 /// EMA1 → EMA2 → EMA3, each seeded with the SMA of its input's first
 /// `period` values; lookback `3·(period − 1)`. `period = 1` copies the input.
@@ -228,6 +260,7 @@ pub fn tema(x: &[f64], period: usize, out: &mut [f64]) {
             }
         }
     }
+}
 }
 
 /// `TA_RSI(period)`: Wilder's RSI, lookback `period`.
@@ -278,6 +311,7 @@ pub fn rsi(x: &[f64], period: usize, out: &mut [f64]) {
     }
 }
 
+fma_dispatch! {
 /// `TA_MACD(fast, slow, signal)` → (macd, signal, histogram).
 ///
 /// If `slow < fast` the two are swapped (as TA-Lib does). The slow EMA is
@@ -326,6 +360,7 @@ pub fn macd(
             }
         }
     }
+}
 }
 
 /// TA-Lib 0.8's cancellation-free rolling population variance (`TA_VAR`).
@@ -526,6 +561,7 @@ fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
     range
 }
 
+fma_dispatch! {
 /// `TA_ATR(period)` on (high, low, close): lookback `period`.
 ///
 /// The seed is the mean of the true ranges of rows `1..=period`; afterwards
@@ -555,6 +591,7 @@ pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f
         value = beta.mul_add(value, alpha * tr(i));
         *o = value;
     }
+}
 }
 
 /// `TA_PLUS_DI`, `TA_MINUS_DI` and `TA_ADX` (all with `period`) on

@@ -3,6 +3,7 @@
 
 use crate::ewm::{alpha_from_alpha, alpha_from_span, ewm_mean, Ewm, ParamError};
 use crate::rolling::{roll_max, roll_mean, roll_mean_std, roll_min, roll_std, roll_std_exact, roll_sum};
+use crate::buffer::zeroed;
 
 /// `TR` of SPEC P3: the largest of `|H−L|`, `|H−C_{t−1}|`, `|L−C_{t−1}|`,
 /// skipping missing terms; missing only if all three are.
@@ -52,7 +53,7 @@ pub fn pairwise_sum(a: &[f64]) -> f64 {
 /// of the one starting at the first present TR.
 pub fn atr(h: &[f64], l: &[f64], c: &[f64], period: usize, reseed: bool, out: &mut [f64]) {
     let n = out.len();
-    let mut tr = vec![0.0; n];
+    let mut tr = zeroed(n);
     true_range(h, l, c, &mut tr);
     out.fill(f64::NAN);
     if period == 0 {
@@ -150,7 +151,7 @@ pub fn bollinger(
     out: (&mut [f64], &mut [f64], &mut [f64]),
 ) {
     let (upper, middle, lower) = out;
-    let mut sd = vec![0.0; c.len()];
+    let mut sd = zeroed(c.len());
     match std {
         StdKind::Streaming => roll_mean_std(c, period, 1, middle, &mut sd),
         StdKind::Exact => {
@@ -167,7 +168,7 @@ pub fn bollinger(
 /// `CHOP(period)` of SPEC 2.11.
 pub fn choppiness(h: &[f64], l: &[f64], c: &[f64], period: usize, out: &mut [f64]) {
     let n = out.len();
-    let (mut tr, mut s, mut hi, mut lo) = (vec![0.0; n], vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+    let (mut tr, mut s, mut hi, mut lo) = (zeroed(n), zeroed(n), zeroed(n), zeroed(n));
     true_range(h, l, c, &mut tr);
     roll_sum(&tr, period, &mut s);
     roll_max(h, period, &mut hi);
@@ -198,7 +199,7 @@ pub fn zscore(
     out: &mut [f64],
 ) -> Result<(), ParamError> {
     let n = c.len();
-    let mut m = vec![0.0; n];
+    let mut m = zeroed(n);
     match mean {
         ZMean::Rolling => roll_mean(c, window, &mut m),
         ZMean::Ema(p) => ewm_mean(c, alpha_from_span(p as f64)?, &mut m),
@@ -206,7 +207,7 @@ pub fn zscore(
     // DEV is missing on missing-close rows even where the EMA mean carries.
     let dev: Vec<f64> =
         c.iter().zip(&m).map(|(x, mi)| if x.is_finite() { x - mi } else { f64::NAN }).collect();
-    let mut sd = vec![0.0; n];
+    let mut sd = zeroed(n);
     rolling_std_of(std, &dev, window, &mut sd);
     for t in 0..n {
         out[t] = if sd[t].is_nan() { f64::NAN } else { dev[t] / sd[t] };

@@ -59,13 +59,20 @@ pub(crate) fn with_f64_input<R>(s: &Series, f: impl FnOnce(&[f64]) -> R) -> Pola
 
 /// Builds a Float64 column from kernel output, `NaN` becoming null.
 ///
-/// Without any `NaN` the vector is moved in without a copy.
+/// The vector is moved in without a copy; the validity bitmap is packed
+/// eight rows per byte in one pass and dropped when nothing is missing.
 pub(crate) fn f64_output(name: PlSmallStr, out: Vec<f64>) -> Series {
-    let validity = if out.iter().any(|v| v.is_nan()) {
-        Some(Bitmap::from_iter(out.iter().map(|v| !v.is_nan())))
-    } else {
-        None
-    };
+    let mut bytes = Vec::with_capacity(out.len().div_ceil(8));
+    let mut valid = 0usize;
+    for chunk in out.chunks(8) {
+        let mut byte = 0u8;
+        for (i, v) in chunk.iter().enumerate() {
+            byte |= u8::from(!v.is_nan()) << i;
+        }
+        valid += byte.count_ones() as usize;
+        bytes.push(byte);
+    }
+    let validity = (valid < out.len()).then(|| Bitmap::from_u8_vec(bytes, out.len()));
     Float64Chunked::from_vec_validity(name, out, validity).into_series()
 }
 

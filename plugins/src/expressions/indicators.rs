@@ -11,6 +11,7 @@ use super::{bar_keys, f64_output, struct_dtype, struct_output, with_f64_input, w
 use crate::kernels::{ewm, filters, momentum, rolling, stepwise, volatility};
 use filters::Garch;
 use volatility::{StdKind, ZMean};
+use crate::kernels::buffer::{zeroed, nan_filled};
 
 const MACD_FIELDS: [&str; 3] = ["macd", "signal", "histogram"];
 const BAND_FIELDS: [&str; 3] = ["upper", "middle", "lower"];
@@ -72,7 +73,7 @@ fn dmi_type(fields: &[Field]) -> PolarsResult<Field> {
 /// Runs a single-output kernel over the first input.
 fn unary(inputs: &[Series], kernel: impl FnOnce(&[f64], &mut [f64])) -> PolarsResult<Series> {
     let out = with_f64_input(&inputs[0], |x| {
-        let mut out = vec![0.0; x.len()];
+        let mut out = zeroed(x.len());
         kernel(x, &mut out);
         out
     })?;
@@ -82,7 +83,7 @@ fn unary(inputs: &[Series], kernel: impl FnOnce(&[f64], &mut [f64])) -> PolarsRe
 /// Runs a single-output kernel over `[close, high, low]` as `(h, l, c)`.
 fn ohlc(inputs: &[Series], kernel: impl FnOnce(&[f64], &[f64], &[f64], &mut [f64])) -> PolarsResult<Series> {
     let out = with_f64_inputs(&inputs[..3], |x| {
-        let mut out = vec![0.0; x[0].len()];
+        let mut out = zeroed(x[0].len());
         kernel(x[1], x[2], x[0], &mut out);
         out
     })?;
@@ -90,7 +91,7 @@ fn ohlc(inputs: &[Series], kernel: impl FnOnce(&[f64], &[f64], &[f64], &mut [f64
 }
 
 fn three(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-    (vec![0.0; n], vec![0.0; n], vec![0.0; n])
+    (zeroed(n), zeroed(n), zeroed(n))
 }
 
 fn param_err(name: &str) -> impl Fn(ewm::ParamError) -> PolarsError + '_ {
@@ -397,7 +398,7 @@ fn kalman_garch_zscore(inputs: &[Series], kwargs: KalmanGarchKwargs) -> PolarsRe
 /// Runs a per-row kernel `f(rows, out)` over all rows, split across threads
 /// when the work (`rows × cost_per_row`) is large enough to pay for them.
 fn per_row(n: usize, cost_per_row: usize, f: impl Fn(std::ops::Range<usize>, &mut [f64]) + Sync) -> Vec<f64> {
-    let mut out = vec![f64::NAN; n];
+    let mut out = nan_filled(n);
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     if threads <= 1 || n.saturating_mul(cost_per_row) < 200_000 {
         f(0..n, &mut out);
@@ -492,7 +493,7 @@ fn stepwise_apply(inputs: &[Series], f: impl FnOnce(&[f64]) -> Vec<Vec<f64>>) ->
         f(&reduced)
             .into_iter()
             .map(|values| {
-                let mut out = vec![0.0; x.len()];
+                let mut out = zeroed(x.len());
                 stepwise::scatter_fill(&values, &rows, &mut out);
                 out
             })
@@ -506,7 +507,7 @@ fn ema_stepwise(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series>
     let period = positive("period", kwargs.period)?;
     let a = ewm::alpha_from_span(period as f64).map_err(param_err("period"))?;
     let mut parts = stepwise_apply(inputs, |x| {
-        let mut out = vec![0.0; x.len()];
+        let mut out = zeroed(x.len());
         ewm::ewm_mean(x, a, &mut out);
         vec![out]
     })?;
@@ -530,7 +531,7 @@ fn kalman_zscore_stepwise(inputs: &[Series], kwargs: KalmanZKwargs) -> PolarsRes
     let (r, q) = kwargs.kalman.params()?;
     let (carry, std) = (kwargs.kalman.carry_gaps, std_kind(kwargs.exact_std));
     let mut parts = stepwise_apply(inputs, |x| {
-        let mut out = vec![0.0; x.len()];
+        let mut out = zeroed(x.len());
         filters::kalman_zscore(x, window, r, q, carry, std, &mut out);
         vec![out]
     })?;

@@ -7,6 +7,7 @@ use serde::Deserialize;
 use crate::kernels::sessions::{market_hours_mask as mask_kernel, OffsetTable};
 use crate::kernels::dedup::{key_order, keep_last_of_runs, Order};
 use crate::kernels::timestamps::parse_timestamp;
+use crate::kernels::buffer::zeroed;
 
 /// Keyword arguments of `market_hours_mask`: the zone's offset table.
 #[derive(Deserialize)]
@@ -27,7 +28,7 @@ fn market_hours_mask(inputs: &[Series], kwargs: MaskKwargs) -> PolarsResult<Seri
     )?;
     let mut chunks = Vec::with_capacity(ca.chunks().len());
     for arr in ca.downcast_iter() {
-        let mut out = vec![false; arr.len()];
+        let mut out = zeroed(arr.len());
         mask_kernel(arr.values(), table, &mut out);
         let values: arrow::bitmap::Bitmap = out.into_iter().collect();
         chunks.push(arrow::array::BooleanArray::new(
@@ -93,7 +94,7 @@ fn keep_last_mask(inputs: &[Series], kwargs: KeepLastKwargs) -> PolarsResult<Ser
     let ca = ca.rechunk();
     let arr = ca.downcast_as_array();
     let valid: Option<Vec<bool>> = arr.validity().map(|b| b.iter().collect());
-    let mut out = vec![false; arr.len()];
+    let mut out = zeroed(arr.len());
     let dropped = keep_last_of_runs(arr.values(), valid.as_deref(), &mut out);
     if dropped.duplicates > 0 || dropped.missing > 0 {
         let mut parts = Vec::new();

@@ -15,6 +15,7 @@ use serde::Deserialize;
 
 use super::{f64_output, struct_dtype, struct_output, with_f64_input, with_f64_inputs};
 use crate::kernels::talib;
+use crate::kernels::buffer::zeroed;
 
 const MACD_FIELDS: [&str; 3] = ["macd", "signal", "histogram"];
 const BAND_FIELDS: [&str; 3] = ["upper", "middle", "lower"];
@@ -69,7 +70,7 @@ fn dmi_type(fields: &[Field]) -> PolarsResult<Field> {
 /// Runs a single-output kernel over the first input.
 fn unary(inputs: &[Series], kernel: impl FnOnce(&[f64], &mut [f64])) -> PolarsResult<Series> {
     let out = with_f64_input(&inputs[0], |x| {
-        let mut out = vec![0.0; x.len()];
+        let mut out = zeroed(x.len());
         kernel(x, &mut out);
         out
     })?;
@@ -85,7 +86,7 @@ fn clh(inputs: &[Series]) -> PolarsResult<&[Series]> {
 }
 
 fn three(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-    (vec![0.0; n], vec![0.0; n], vec![0.0; n])
+    (zeroed(n), zeroed(n), zeroed(n))
 }
 
 // --- single-input indicators -------------------------------------------------------
@@ -205,7 +206,7 @@ fn talib_atr(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let p = period("period", kwargs.period, talib::ATR_MIN_PERIOD, "ATR")?;
     let inputs = clh(inputs)?;
     let out = with_f64_inputs(inputs, |x| {
-        let mut out = vec![0.0; x[0].len()];
+        let mut out = zeroed(x[0].len());
         talib::atr(x[1], x[2], x[0], p, &mut out);
         out
     })?;
