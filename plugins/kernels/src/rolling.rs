@@ -263,7 +263,7 @@ pub fn neumaier(values: impl Iterator<Item = f64>) -> f64 {
 /// windows (no `NaN`), left-to-right mean, then left-to-right squared
 /// deviations over `w − ddof`. Callers validate `w > ddof`.
 pub fn rolling_std_two_pass(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) {
-    const L: usize = 4;
+    const L: usize = 8;
     let complete_from = |t: usize, last_nan: Option<usize>| {
         w > ddof && t + 1 >= w && last_nan.is_none_or(|m| m + w <= t)
     };

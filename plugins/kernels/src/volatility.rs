@@ -83,10 +83,14 @@ pub fn atr(h: &[f64], l: &[f64], c: &[f64], period: usize, reseed: bool, out: &m
     let seed_end = seed_start + period - 1;
     let mut value = pairwise_sum(&tr[seed_start..=seed_end]) / period as f64;
     out[seed_end] = value;
-    let p = period as f64;
+    // (ATR·(p−1) + TR) / p, with the division replaced by a multiplication
+    // by 1/p: at most one extra rounding per step, and the recursion contracts
+    // by (p−1)/p, so the difference stays near p ulps (~1e-15 relative) while
+    // the step no longer waits on a division.
+    let (keep, inv) = (period as f64 - 1.0, 1.0 / period as f64);
     for t in seed_end + 1..n {
         if !tr[t].is_nan() {
-            value = (value * (p - 1.0) + tr[t]) / p;
+            value = (value * keep + tr[t]) * inv;
         }
         out[t] = value;
     }
