@@ -7,21 +7,14 @@ use polars::prelude::*;
 use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
-use super::{bar_keys, f64_output, struct_dtype, struct_output, with_f64_input, with_f64_inputs};
+use super::shared::{bad, band_type, clh, dmi_type, finite, float_type, macd_type, ohlc, three, unary};
+use super::{bar_keys, f64_output, struct_output, with_f64_input, with_f64_inputs};
 use crate::kernels::{ewm, filters, momentum, rolling, stepwise, volatility};
 use filters::Garch;
 use volatility::{StdKind, ZMean};
 use crate::kernels::buffer::{zeroed, nan_filled};
 
-const MACD_FIELDS: [&str; 3] = ["macd", "signal", "histogram"];
-const BAND_FIELDS: [&str; 3] = ["upper", "middle", "lower"];
-const DMI_FIELDS: [&str; 3] = ["plus_di", "minus_di", "adx"];
-
 // --- parameter validation --------------------------------------------------
-
-fn bad(name: &str, what: &str, value: impl std::fmt::Display) -> PolarsError {
-    polars_err!(InvalidOperation: "omega: parameter '{name}' must be {what}, got {value}")
-}
 
 /// Positive integer parameter, or an error naming it.
 pub(crate) fn positive(name: &str, value: i64) -> PolarsResult<usize> {
@@ -29,14 +22,6 @@ pub(crate) fn positive(name: &str, value: i64) -> PolarsResult<usize> {
         return Err(bad(name, "a positive integer", value));
     }
     usize::try_from(value).map_err(|_| bad(name, "a positive integer that fits in memory", value))
-}
-
-fn finite(name: &str, value: f64) -> PolarsResult<f64> {
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        Err(bad(name, "a finite number", value))
-    }
 }
 
 fn non_negative(name: &str, value: f64) -> PolarsResult<f64> {
@@ -53,45 +38,6 @@ fn std_kind(exact: bool) -> StdKind {
     } else {
         StdKind::Streaming
     }
-}
-
-// --- output types ------------------------------------------------------------
-
-fn float_type(fields: &[Field]) -> PolarsResult<Field> {
-    Ok(Field::new(fields[0].name().clone(), DataType::Float64))
-}
-fn macd_type(fields: &[Field]) -> PolarsResult<Field> {
-    Ok(Field::new(fields[0].name().clone(), struct_dtype(&MACD_FIELDS)))
-}
-fn band_type(fields: &[Field]) -> PolarsResult<Field> {
-    Ok(Field::new(fields[0].name().clone(), struct_dtype(&BAND_FIELDS)))
-}
-fn dmi_type(fields: &[Field]) -> PolarsResult<Field> {
-    Ok(Field::new(fields[0].name().clone(), struct_dtype(&DMI_FIELDS)))
-}
-
-/// Runs a single-output kernel over the first input.
-fn unary(inputs: &[Series], kernel: impl FnOnce(&[f64], &mut [f64])) -> PolarsResult<Series> {
-    let out = with_f64_input(&inputs[0], |x| {
-        let mut out = zeroed(x.len());
-        kernel(x, &mut out);
-        out
-    })?;
-    Ok(f64_output(inputs[0].name().clone(), out))
-}
-
-/// Runs a single-output kernel over `[close, high, low]` as `(h, l, c)`.
-fn ohlc(inputs: &[Series], kernel: impl FnOnce(&[f64], &[f64], &[f64], &mut [f64])) -> PolarsResult<Series> {
-    let out = with_f64_inputs(&inputs[..3], |x| {
-        let mut out = zeroed(x[0].len());
-        kernel(x[1], x[2], x[0], &mut out);
-        out
-    })?;
-    Ok(f64_output(inputs[0].name().clone(), out))
-}
-
-fn three(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-    (zeroed(n), zeroed(n), zeroed(n))
 }
 
 fn param_err(name: &str) -> impl Fn(ewm::ParamError) -> PolarsError + '_ {
@@ -280,7 +226,7 @@ fn choppiness(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
 #[polars_expr(output_type_func=dmi_type)]
 fn dmi(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let period = positive("period", kwargs.period)?;
-    let (p, m, a) = with_f64_inputs(&inputs[..3], |x| {
+    let (p, m, a) = with_f64_inputs(clh(inputs)?, |x| {
         let (mut p, mut m, mut a) = three(x[0].len());
         volatility::dmi(x[1], x[2], x[0], period, (&mut p, &mut m, &mut a)).map(|()| (p, m, a))
     })?

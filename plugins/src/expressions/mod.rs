@@ -5,6 +5,7 @@
 mod convert;
 pub mod indicators;
 pub mod pipeline;
+mod shared;
 pub mod talib;
 
 pub(crate) use convert::{bar_keys, f64_output, struct_dtype, struct_output, with_f64_input, with_f64_inputs};

@@ -13,13 +13,10 @@ use polars::prelude::*;
 use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
-use super::{f64_output, struct_dtype, struct_output, with_f64_input, with_f64_inputs};
+use super::shared::{band_type, clh, dmi_type, finite, float_type, macd_type, three, unary};
+use super::{f64_output, struct_output, with_f64_input, with_f64_inputs};
 use crate::kernels::talib;
 use crate::kernels::buffer::zeroed;
-
-const MACD_FIELDS: [&str; 3] = ["macd", "signal", "histogram"];
-const BAND_FIELDS: [&str; 3] = ["upper", "middle", "lower"];
-const DMI_FIELDS: [&str; 3] = ["plus_di", "minus_di", "adx"];
 
 /// An integer period of at least `min` (TA-Lib's lower bound for `function`),
 /// or an error naming the parameter.
@@ -30,63 +27,6 @@ fn period(name: &str, value: i64, min: usize, function: &str) -> PolarsResult<us
             InvalidOperation: "omega: parameter '{name}' must be an integer >= {min} ({function} in the TA-Lib convention), got {value}"
         ),
     }
-}
-
-/// A finite float parameter, or an error naming it.
-fn finite(name: &str, value: f64) -> PolarsResult<f64> {
-    if value.is_finite() {
-        Ok(value)
-    } else {
-        polars_bail!(InvalidOperation: "omega: parameter '{name}' must be a finite number, got {value}")
-    }
-}
-
-// --- output types ----------------------------------------------------------------
-
-fn float_type(fields: &[Field]) -> PolarsResult<Field> {
-    Ok(Field::new(fields[0].name().clone(), DataType::Float64))
-}
-fn macd_type(fields: &[Field]) -> PolarsResult<Field> {
-    Ok(Field::new(
-        fields[0].name().clone(),
-        struct_dtype(&MACD_FIELDS),
-    ))
-}
-fn band_type(fields: &[Field]) -> PolarsResult<Field> {
-    Ok(Field::new(
-        fields[0].name().clone(),
-        struct_dtype(&BAND_FIELDS),
-    ))
-}
-fn dmi_type(fields: &[Field]) -> PolarsResult<Field> {
-    Ok(Field::new(
-        fields[0].name().clone(),
-        struct_dtype(&DMI_FIELDS),
-    ))
-}
-
-// --- helpers -------------------------------------------------------------------------
-
-/// Runs a single-output kernel over the first input.
-fn unary(inputs: &[Series], kernel: impl FnOnce(&[f64], &mut [f64])) -> PolarsResult<Series> {
-    let out = with_f64_input(&inputs[0], |x| {
-        let mut out = zeroed(x.len());
-        kernel(x, &mut out);
-        out
-    })?;
-    Ok(f64_output(inputs[0].name().clone(), out))
-}
-
-/// The `[close, high, low]` inputs, or an error if fewer were given.
-fn clh(inputs: &[Series]) -> PolarsResult<&[Series]> {
-    if inputs.len() < 3 {
-        polars_bail!(InvalidOperation: "omega: TA-Lib OHLC indicators take [close, high, low], got {} input(s)", inputs.len());
-    }
-    Ok(&inputs[..3])
-}
-
-fn three(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
-    (zeroed(n), zeroed(n), zeroed(n))
 }
 
 // --- single-input indicators -------------------------------------------------------

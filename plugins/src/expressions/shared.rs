@@ -1,0 +1,77 @@
+//! Pieces every wrapper module uses: output types, single-output runners and
+//! parameter checks with messages that name the parameter.
+
+use polars::prelude::*;
+
+use super::{f64_output, struct_dtype, with_f64_input, with_f64_inputs};
+use crate::kernels::buffer::zeroed;
+
+/// Field names of the Struct outputs.
+pub(crate) const MACD_FIELDS: [&str; 3] = ["macd", "signal", "histogram"];
+pub(crate) const BAND_FIELDS: [&str; 3] = ["upper", "middle", "lower"];
+pub(crate) const DMI_FIELDS: [&str; 3] = ["plus_di", "minus_di", "adx"];
+
+/// An invalid-parameter error: `parameter '{name}' must be {what}, got {value}`.
+pub(crate) fn bad(name: &str, what: &str, value: impl std::fmt::Display) -> PolarsError {
+    polars_err!(InvalidOperation: "omega: parameter '{name}' must be {what}, got {value}")
+}
+
+/// A finite float parameter, or an error naming it.
+pub(crate) fn finite(name: &str, value: f64) -> PolarsResult<f64> {
+    if value.is_finite() {
+        Ok(value)
+    } else {
+        Err(bad(name, "a finite number", value))
+    }
+}
+
+// Output types: a Float64 or Struct column named after the first input.
+
+pub(crate) fn float_type(fields: &[Field]) -> PolarsResult<Field> {
+    Ok(Field::new(fields[0].name().clone(), DataType::Float64))
+}
+pub(crate) fn macd_type(fields: &[Field]) -> PolarsResult<Field> {
+    Ok(Field::new(fields[0].name().clone(), struct_dtype(&MACD_FIELDS)))
+}
+pub(crate) fn band_type(fields: &[Field]) -> PolarsResult<Field> {
+    Ok(Field::new(fields[0].name().clone(), struct_dtype(&BAND_FIELDS)))
+}
+pub(crate) fn dmi_type(fields: &[Field]) -> PolarsResult<Field> {
+    Ok(Field::new(fields[0].name().clone(), struct_dtype(&DMI_FIELDS)))
+}
+
+/// Runs a single-output kernel over the first input.
+pub(crate) fn unary(inputs: &[Series], kernel: impl FnOnce(&[f64], &mut [f64])) -> PolarsResult<Series> {
+    let out = with_f64_input(&inputs[0], |x| {
+        let mut out = zeroed(x.len());
+        kernel(x, &mut out);
+        out
+    })?;
+    Ok(f64_output(inputs[0].name().clone(), out))
+}
+
+/// The `[close, high, low]` inputs, or an error if fewer were given.
+pub(crate) fn clh(inputs: &[Series]) -> PolarsResult<&[Series]> {
+    if inputs.len() < 3 {
+        polars_bail!(InvalidOperation: "omega: OHLC indicators take [close, high, low], got {} input(s)", inputs.len());
+    }
+    Ok(&inputs[..3])
+}
+
+/// Runs a single-output kernel over `[close, high, low]` as `(h, l, c)`.
+pub(crate) fn ohlc(
+    inputs: &[Series],
+    kernel: impl FnOnce(&[f64], &[f64], &[f64], &mut [f64]),
+) -> PolarsResult<Series> {
+    let out = with_f64_inputs(clh(inputs)?, |x| {
+        let mut out = zeroed(x[0].len());
+        kernel(x[1], x[2], x[0], &mut out);
+        out
+    })?;
+    Ok(f64_output(inputs[0].name().clone(), out))
+}
+
+/// Three zeroed output buffers of length `n`.
+pub(crate) fn three(n: usize) -> (Vec<f64>, Vec<f64>, Vec<f64>) {
+    (zeroed(n), zeroed(n), zeroed(n))
+}
