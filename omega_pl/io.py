@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
+from omega_pl._csv import scan_candle_csv
 from omega_pl._plugin import plugin_expr, plugin_message
 from omega_pl.errors import (
     CandleFileNotFoundError,
@@ -208,21 +209,18 @@ def _sniff_csv(source: Path) -> tuple[list[str], str, list[str] | None]:
 def _scan_csv(source: Path, lo: datetime | None, hi: datetime | None) -> pl.LazyFrame:
     header, sep, first_row = _sniff_csv(source)
     layout = _find_layout(header, source)
-    if first_row is not None:
-        idx = header.index(layout.time)
-        if idx < len(first_row):
-            _check_first_timestamp(first_row[idx], layout.time, source)
-    overrides: dict[str, pl.DataType] = {layout.time: pl.String()}
-    overrides.update({raw: pl.Float64() for raw in layout.values.values()})
-    lf = pl.scan_csv(
+    time_index = header.index(layout.time)
+    if first_row is not None and time_index < len(first_row):
+        _check_first_timestamp(first_row[time_index], layout.time, source)
+    raw_values = [layout.values[c] for c in OHLCV]
+    # The Rust batch reader streams the file through one buffer straight into
+    # the output columns: memory stays near the size of the result.
+    lf = scan_candle_csv(
         source,
         separator=sep,
-        schema_overrides=overrides,
-        encoding="utf8-lossy",
-    )
-    lf = lf.select(
-        _parse_text_timestamps(layout.time).alias("time"),
-        *(pl.col(raw).alias(c) for c, raw in layout.values.items()),
+        time_index=time_index,
+        value_indices=[header.index(raw) for raw in raw_values],
+        names=[layout.time, *raw_values],
     )
     predicate = _window_predicate(pl.col("time"), lo, hi, pl.Datetime("us", "UTC"))
     return lf if predicate is None else lf.filter(predicate)
@@ -353,9 +351,11 @@ def scan_candles(
     ------
     CandleFileNotFoundError, SchemaError, TimestampParseError, WindowError, TimeframeError
         At call time, for a missing file, unmappable columns, an unreadable
-        first timestamp, a bad window or timeframe. A bad timestamp further
-        down the file surfaces at ``collect()`` as a ``polars`` ``ComputeError``
-        naming the value and its row.
+        first timestamp, a bad window or timeframe. A bad value further down
+        a CSV file raises ``TimestampParseError`` or ``SchemaError`` at
+        ``collect()``, naming the file, column, data row and value (text
+        timestamps inside a Parquet file: a ``polars`` ``ComputeError`` with
+        the same details).
 
     Examples
     --------

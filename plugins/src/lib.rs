@@ -5,6 +5,7 @@
 //! `omega_pl._plugins` (for its version) and through Polars' plugin loader,
 //! which looks up the `#[polars_expr]` symbols by name.
 
+mod csv_reader;
 pub mod expressions;
 pub use omega_kernels as kernels;
 
@@ -19,6 +20,7 @@ static ALLOC: pyo3_polars::PolarsAllocator = pyo3_polars::PolarsAllocator::new()
 #[pymodule]
 fn _plugins(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
+    m.add_class::<csv_reader::CandleCsvReader>()?;
     Ok(())
 }
 

@@ -6,6 +6,7 @@
 //! never allocate their output; callers pass `out` of the input's length.
 
 pub mod buffer;
+pub mod csv;
 pub mod dedup;
 pub mod ewm;
 pub mod filters;
