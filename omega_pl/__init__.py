@@ -11,6 +11,14 @@ from __future__ import annotations
 
 from omega_pl import datasets
 from omega_pl._plugins import __version__
+from omega_pl.alignment import (
+    AlignedScan,
+    HigherSource,
+    align_timeframes,
+    aligned_column,
+    auto_stale_limit,
+    scan_aligned,
+)
 from omega_pl.batch import (
     INDICATORS,
     IndicatorPlan,
@@ -23,10 +31,12 @@ from omega_pl.batch import (
 from omega_pl.errors import (
     CandleFileNotFoundError,
     DuplicateTimestampsWarning,
+    LookAheadWarning,
     OmegaError,
     ParameterError,
     SchemaError,
     TimeframeError,
+    TimelineError,
     TimestampParseError,
     WindowError,
 )
@@ -59,26 +69,45 @@ from omega_pl.indicators import (
 )
 from omega_pl.io import CANDLE_SCHEMA, candle_files, parse_time_bound, scan_candles, scan_symbol
 from omega_pl.sessions import daily_clean_mask, market_hours_mask
+from omega_pl.slicer import (
+    Candle,
+    MultiSymbolBatch,
+    MultiSymbolSlice,
+    MultiSymbolSlicer,
+    SymbolSlicer,
+)
 from omega_pl.timeframes import OHLCV, Timeframe, floor_time, resample
 
 __all__ = [
     "CANDLE_SCHEMA",
     "INDICATORS",
     "OHLCV",
+    "AlignedScan",
+    "Candle",
     "CandleFileNotFoundError",
     "DuplicateTimestampsWarning",
+    "HigherSource",
     "IndicatorPlan",
     "IndicatorSpec",
+    "LookAheadWarning",
+    "MultiSymbolBatch",
+    "MultiSymbolSlice",
+    "MultiSymbolSlicer",
     "OmegaError",
     "OmegaExpr",
     "ParameterError",
     "SchemaError",
+    "SymbolSlicer",
     "Timeframe",
     "TimeframeError",
+    "TimelineError",
     "TimestampParseError",
     "WindowError",
     "__version__",
+    "align_timeframes",
+    "aligned_column",
     "atr",
+    "auto_stale_limit",
     "bollinger",
     "bollinger_stepwise",
     "candle_files",
@@ -108,6 +137,7 @@ __all__ = [
     "roc",
     "rolling_std",
     "rsi",
+    "scan_aligned",
     "scan_candles",
     "scan_symbol",
     "sma",

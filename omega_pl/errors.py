@@ -44,8 +44,20 @@ class CandleFileNotFoundError(OmegaError, FileNotFoundError):
         super().__init__(f"{what}; tried:\n{listing}")
 
 
+class TimelineError(OmegaError, ValueError):
+    """No common timeline: a symbol has no rows, or the intersection is empty."""
+
+
 class DuplicateTimestampsWarning(UserWarning):
     """Rows with a repeated timestamp were dropped (the last one was kept)."""
+
+
+class LookAheadWarning(UserWarning):
+    """An alignment that lets a row see a higher bar before it completed.
+
+    Raised by ``previous_completed=False``, which reproduces the reference's
+    look-ahead behaviour (SPEC §5.2, §8.3.4).
+    """
 
 
 def format_names(names: Iterable[str]) -> str:
