@@ -28,6 +28,16 @@ from rich.table import Table
 
 import omega_pl
 from omega_cli._errors import CliError
+from omega_cli._options import (
+    End,
+    indicator_option,
+    no_market_hours_option,
+    output_option,
+    show_option,
+    start_option,
+    symbol_option,
+    timeframe_option,
+)
 from omega_cli._output import check_output_path, write_parquet_atomic
 from omega_cli.load import (
     _FILE_NAME,
@@ -297,16 +307,10 @@ def indicators(
     ] = None,
     indicator: Annotated[
         list[str] | None,
-        typer.Option(
-            "--indicator",
-            "-i",
-            metavar="SPEC",
-            help=(
-                "An indicator as NAME or NAME:V1,V2,... (positional parameters in order); "
-                "repeat for more. Without -i and --spec: "
-                f"{', '.join(DEFAULT_SPECS)}. Example: -i atr:14 -i macd:12,26,9"
-            ),
-            show_default=False,
+        indicator_option(
+            "An indicator as NAME or NAME:V1,V2,... (positional parameters in order); "
+            "repeat for more. Without -i and --spec: "
+            f"{', '.join(DEFAULT_SPECS)}. Example: -i atr:14 -i macd:12,26,9"
         ),
     ] = None,
     spec: Annotated[
@@ -337,85 +341,41 @@ def indicators(
     ] = None,
     symbol: Annotated[
         str | None,
-        typer.Option(
-            "--symbol",
-            "-s",
-            metavar="SYMBOL",
-            help=(
-                "Symbol to load from a data root (optional when it holds one; sample data: "
-                "EURUSD); for a Parquet frame with a 'symbol' column, the rows to keep. "
-                "Example: -s USDJPY"
-            ),
-            show_default=False,
+        symbol_option(
+            "Symbol to load from a data root (optional when it holds one; sample data: "
+            "EURUSD); for a Parquet frame with a 'symbol' column, the rows to keep. "
+            "Example: -s USDJPY"
         ),
     ] = None,
     timeframe: Annotated[
         str | None,
-        typer.Option(
-            "--timeframe",
-            "-t",
-            metavar="TF",
-            help=(
-                "Timeframe M<n>, H<n>, D<n> or W1 of a data root or candle file (optional when "
-                "there is only one, or the file name carries it; sample data: M5). Example: -t H1"
-            ),
-            show_default=False,
+        timeframe_option(
+            "Timeframe M<n>, H<n>, D<n> or W1 of a data root or candle file (optional when "
+            "there is only one, or the file name carries it; sample data: M5). Example: -t H1"
         ),
     ] = None,
     start: Annotated[
         str | None,
-        typer.Option(
-            metavar="TIME",
-            help=(
-                "First bar time to keep, inclusive, UTC unless an offset is given; indicators "
-                "start their warm-up here. Example: --start 2025-03-01"
-            ),
-            show_default=False,
+        start_option(
+            "First bar time to keep, inclusive, UTC unless an offset is given; indicators "
+            "start their warm-up here. Example: --start 2025-03-01"
         ),
     ] = None,
-    end: Annotated[
-        str | None,
-        typer.Option(
-            metavar="TIME",
-            help=(
-                "Last bar time to keep, inclusive; a bare date includes that whole day. "
-                "Example: --end 2025-03-31"
-            ),
-            show_default=False,
-        ),
-    ] = None,
+    end: End = None,
     no_market_hours: Annotated[
         bool,
-        typer.Option(
-            "--no-market-hours",
-            metavar="",
-            help=(
-                "Keep every bar of a data root or candle file: skip the Sydney market-hours "
-                "mask (intraday) and the weekend/flat-bar cleanup (D*). Example: --no-market-hours"
-            ),
+        no_market_hours_option(
+            "Keep every bar of a data root or candle file: skip the Sydney market-hours "
+            "mask (intraday) and the weekend/flat-bar cleanup (D*). Example: --no-market-hours"
         ),
     ] = False,
     show: Annotated[
         int,
-        typer.Option(
-            "--show",
-            metavar="N",
-            min=0,
-            help="Rows of the preview (the last N rows; 0: none). Example: --show 5",
-        ),
+        show_option("Rows of the preview (the last N rows; 0: none). Example: --show 5"),
     ] = 10,
     output: Annotated[
         Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help=(
-                "Write the frame with the indicator columns to this Parquet file (atomically: "
-                "a temp file in the same directory, then renamed). Example: -o indicators.parquet"
-            ),
-            show_default=False,
-        ),
+        output_option("the frame with the indicator columns", "indicators.parquet"),
     ] = None,
 ) -> None:
     """Compute indicators on candles, preview the last rows and optionally write Parquet.

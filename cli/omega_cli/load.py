@@ -17,6 +17,15 @@ from rich.table import Table
 
 import omega_pl
 from omega_cli._errors import CliError
+from omega_cli._options import (
+    End,
+    NoMarketHours,
+    Normalize,
+    Start,
+    output_option,
+    symbol_option,
+    timeframe_option,
+)
 from omega_cli._output import check_output_path, write_parquet_atomic
 from omega_pl.errors import ParameterError
 from omega_pl.instruments import pip_size
@@ -273,88 +282,24 @@ def load(
     ] = None,
     symbol: Annotated[
         str | None,
-        typer.Option(
-            "--symbol",
-            "-s",
-            metavar="SYMBOL",
-            help=(
-                "Symbol to load from a data root; optional when the root holds one symbol "
-                "(sample data: EURUSD). Example: -s USDJPY"
-            ),
-            show_default=False,
+        symbol_option(
+            "Symbol to load from a data root; optional when the root holds one symbol "
+            "(sample data: EURUSD). Example: -s USDJPY"
         ),
     ] = None,
     timeframe: Annotated[
         str | None,
-        typer.Option(
-            "--timeframe",
-            "-t",
-            metavar="TF",
-            help=(
-                "Timeframe M<n>, H<n>, D<n> or W1. Optional when a root has one timeframe for "
-                "the symbol or a file name carries it (EURUSD_M5_BID.csv); sample data: M5. "
-                "Example: -t H1"
-            ),
-            show_default=False,
+        timeframe_option(
+            "Timeframe M<n>, H<n>, D<n> or W1. Optional when a root has one timeframe for "
+            "the symbol or a file name carries it (EURUSD_M5_BID.csv); sample data: M5. "
+            "Example: -t H1"
         ),
     ] = None,
-    start: Annotated[
-        str | None,
-        typer.Option(
-            metavar="TIME",
-            help=(
-                "First bar time to keep, inclusive, UTC unless an offset is given. "
-                "Example: --start 2025-03-01 or --start '2025-03-01 08:00'"
-            ),
-            show_default=False,
-        ),
-    ] = None,
-    end: Annotated[
-        str | None,
-        typer.Option(
-            metavar="TIME",
-            help=(
-                "Last bar time to keep, inclusive; a bare date includes that whole day. "
-                "Example: --end 2025-03-31"
-            ),
-            show_default=False,
-        ),
-    ] = None,
-    no_market_hours: Annotated[
-        bool,
-        typer.Option(
-            "--no-market-hours",
-            metavar="",
-            help=(
-                "Keep every bar: skip the Sydney market-hours mask (intraday) and the "
-                "weekend/flat-bar cleanup (D*). Example: --no-market-hours"
-            ),
-        ),
-    ] = False,
-    normalize: Annotated[
-        bool,
-        typer.Option(
-            "--normalize",
-            metavar="",
-            help=(
-                "Floor timestamps to the timeframe grid (epoch-anchored UTC, e.g. 10:07 -> "
-                "10:05 on M5). Example: --normalize"
-            ),
-        ),
-    ] = False,
-    output: Annotated[
-        Path | None,
-        typer.Option(
-            "--output",
-            "-o",
-            metavar="FILE",
-            help=(
-                "Write the loaded frame to this Parquet file (atomically: a temp file in the "
-                "same directory, then renamed). Example: -o eurusd_m5.parquet"
-            ),
-            show_default=False,
-        ),
-    ] = None,
+    start: Start = None,
+    end: End = None,
+    no_market_hours: NoMarketHours = False,
+    normalize: Normalize = False,
+    output: Annotated[Path | None, output_option("the loaded frame", "eurusd_m5.parquet")] = None,
     pip: Annotated[
         float | None,
         typer.Option(

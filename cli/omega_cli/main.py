@@ -1,8 +1,9 @@
 """The ``omega`` Typer application and its console-script entry point :func:`main`.
 
 Each command is a plain function in its own module, registered here with
-``app.command(...)``; ``omega indicators`` and ``omega slice`` will join
-``omega load`` the same way. Error handling is shared: the group class
+``app.command(...)``: ``omega load``, ``omega indicators`` and ``omega slice``.
+Options that several commands share are declared once in
+:mod:`omega_cli._options`. Error handling is shared: the group class
 :class:`~omega_cli._errors.OmegaGroup` turns every user error of every command
 into one ``error: ...`` line on stderr and exit code 2.
 """
@@ -16,6 +17,7 @@ import typer
 import omega_pl
 from omega_cli import indicators as indicators_module
 from omega_cli import load as load_module
+from omega_cli import slice as slice_module
 from omega_cli._errors import OmegaGroup
 
 __all__ = ["app", "main"]
@@ -26,6 +28,8 @@ APP_EPILOG = """\
   omega load  [dim]# summary of the bundled sample data (EURUSD M5)[/dim]
 
   omega load data -s EURUSD -t M5 --start 2025-03-01 -o eurusd_m5.parquet
+
+  omega slice -s EURUSD,GBPUSD -t M5 --higher H1 --show 5  [dim]# symbols on one timeline[/dim]
 
   omega load --help  [dim]# every option of a command, with examples[/dim]
 
@@ -87,6 +91,12 @@ app.command(
     epilog=indicators_module.EPILOG,
     no_args_is_help=False,
 )(indicators_module.indicators)
+
+app.command(
+    "slice",
+    epilog=slice_module.EPILOG,
+    no_args_is_help=False,
+)(slice_module.slice_symbols)
 
 
 def main() -> None:

@@ -1,0 +1,1 @@
+../cli/omega_cli/_options.py
