@@ -39,8 +39,16 @@ def reader_scan(path: Path) -> pl.LazyFrame:
 
 
 def polars_scan(path: Path) -> pl.LazyFrame:
-    """Today's CSV path: Polars' reader with text timestamps, then the Rust parser."""
-    return omega_io._scan_csv(path, None, None)
+    """The CSV path before the batch reader: Polars' reader, text timestamps, Rust parser."""
+    header, sep, _ = omega_io._sniff_csv(path)
+    layout = omega_io._find_layout(header, path)
+    overrides: dict[str, pl.DataType] = {layout.time: pl.String()}
+    overrides.update({raw: pl.Float64() for raw in layout.values.values()})
+    lf = pl.scan_csv(path, separator=sep, schema_overrides=overrides, encoding="utf8-lossy")
+    return lf.select(
+        omega_io._parse_text_timestamps(layout.time).alias("time"),
+        *(pl.col(layout.values[c]).alias(c) for c in omega_pl.OHLCV),
+    )
 
 
 @pytest.mark.parametrize("how", ["candle csv reader", "polars scan_csv + parse"])

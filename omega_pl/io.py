@@ -274,6 +274,9 @@ def _sorted_unique(lf: pl.LazyFrame, source: str) -> pl.LazyFrame:
     timestamps the last row in file order is the one kept. The result is
     marked sorted, which lets Polars merge-join bid and ask.
     """
+    # Cached explicitly: Polars' automatic subplan sharing does not always apply
+    # (without a pushed-down filter the streaming engine read the file twice).
+    lf = lf.cache()
     in_order = plugin_expr("keys_sorted", [pl.col("time")], returns_scalar=True)
     keep_last = plugin_expr("keep_last_mask", [pl.col("time")], {"source": source})
     ordered = pl.concat(
