@@ -1,0 +1,202 @@
+"""Turn a ``--benchmark-json`` file of ``test_bench_indicators.py`` into the README table.
+
+Usage: ``python benchmarks/report.py /tmp/bench_ind.json`` (Markdown on stdout).
+
+One line per indicator and size with the medians of the four contenders, the
+ratios, the issue's target for that line and whether it is met:
+
+* 10M rows, TA-Lib-comparable: ``convention="talib"`` ≤ 1.25× TA-Lib
+  (DMI/ADX: faster than TA-Lib, i.e. < 1×);
+* 1M rows, loop-based pandas reference: omega ≥ 100× faster than it;
+* ``kalman_garch_zscore_local(lookback=400)`` at 1M: ≤ 1 s;
+* the batch of ten at 10M: ≤ 250 ms (both conventions).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections import defaultdict
+from pathlib import Path
+from typing import Any
+
+TALIB_LIMIT = 1.25
+DMI_LIMIT = 1.0
+PANDAS_SPEEDUP = 100.0
+LOCAL_LIMIT_S = 1.0
+BATCH_LIMIT_S = 0.250
+# pandas references that are Python loops per row (the >= 100x target, at 1M)
+LOOPS = {
+    "atr",
+    "kalman_mean",
+    "kalman_zscore",
+    "garch_volatility",
+    "kalman_garch_zscore",
+    "vol_cluster",
+    "garch_volatility_local",
+    "kalman_garch_zscore_local",
+}
+IMPLS = ("omega", "omega_talib", "talib", "pandas")
+# rows timed while other processes kept more than this many cores busy get a mark
+NOISY = 0.25
+
+
+def fmt_time(seconds: float | None, approx: bool = False) -> str:
+    if seconds is None:
+        return "—"
+    mark = "≈ " if approx else ""
+    if seconds >= 1.0:
+        return f"{mark}{seconds:.3g} s" if seconds < 1000 else f"{mark}{seconds:.0f} s"
+    ms = seconds * 1e3
+    return f"{mark}{ms:.3g} ms" if ms >= 1 else f"{mark}{ms:.2f} ms"
+
+
+def fmt_ratio(value: float | None) -> str:
+    if value is None:
+        return "—"
+    if value >= 100:
+        return f"{value:.0f}×"
+    return f"{value:.3g}×"
+
+
+def div(a: float | None, b: float | None) -> float | None:
+    return None if a is None or b is None or b == 0 else a / b
+
+
+def load(path: Path) -> tuple[list[tuple[str, str]], dict[tuple[str, str], dict[str, Any]], dict]:
+    """Rows ``(indicator, size)`` in run order and ``{(indicator, size): {impl: info}}``."""
+    doc = json.loads(path.read_text())
+    order: list[tuple[str, str]] = []
+    cells: dict[tuple[str, str], dict[str, Any]] = defaultdict(dict)
+    for bench in doc["benchmarks"]:
+        info = bench.get("extra_info", {})
+        if "indicator" not in info:
+            continue
+        key = (info["indicator"], info["size"])
+        if key not in cells:
+            order.append(key)
+        scale = float(info.get("scale", 1.0))
+        cells[key][info["impl"]] = {
+            "median": bench["stats"]["median"] * scale,
+            "scaled": scale != 1.0,
+            "rows_computed": info.get("rows_computed"),
+            "other_cpu": float(info.get("other_cpu", 0.0)),
+        }
+    order.sort(key=lambda k: k[0] == "batch")  # the batch last, run order otherwise
+    return order, cells, doc
+
+
+def judge(name: str, size: str, m: dict[str, float | None]) -> tuple[str, str]:
+    """(target, met) for one line; empty when the issue sets no target there."""
+    targets, verdicts = [], []
+    if name == "batch":
+        targets.append(f"≤ {BATCH_LIMIT_S * 1e3:.0f} ms")
+        bad = []
+        for impl, label in (("omega", "reference"), ("omega_talib", "talib conv.")):
+            t = m[impl]
+            if t is not None and t > BATCH_LIMIT_S:
+                bad.append(label)
+        verdicts.append("✔" if not bad else "✘ " + ", ".join(bad))
+        return "; ".join(targets), "; ".join(verdicts)
+    if size == "10M" and m["talib"] is not None:
+        limit = DMI_LIMIT if name == "dmi" else TALIB_LIMIT
+        targets.append(
+            "talib conv. < 1× TA-Lib" if name == "dmi" else f"talib conv. ≤ {limit}× TA-Lib"
+        )
+        ratio = div(m["omega_talib"], m["talib"])
+        if ratio is None:
+            verdicts.append("? (talib conv. not run)")
+        else:
+            ok = ratio < limit if name == "dmi" else ratio <= limit
+            verdicts.append("✔" if ok else f"✘ ({ratio:.2f}×)")
+    if size == "1M" and name in LOOPS:
+        targets.append(f"≥ {PANDAS_SPEEDUP:.0f}× pandas")
+        speedup = div(m["pandas"], m["omega"])
+        if speedup is None:
+            verdicts.append("?")
+        else:
+            verdicts.append("✔" if speedup >= PANDAS_SPEEDUP else f"✘ ({speedup:.0f}×)")
+    if size == "1M" and name == "kalman_garch_zscore_local":
+        targets.append(f"≤ {LOCAL_LIMIT_S:.0f} s")
+        t = m["omega"]
+        verdicts.append("?" if t is None else "✔" if t <= LOCAL_LIMIT_S else "✘")
+    return "; ".join(targets), "; ".join(verdicts)
+
+
+def cell(row: dict[str, Any], impl: str, approx: bool = False) -> str:
+    """A median, marked † when other processes were busy while it was timed."""
+    if impl not in row:
+        return "—"
+    text = fmt_time(row[impl]["median"], approx=approx)
+    return text + "†" if row[impl]["other_cpu"] > NOISY else text
+
+
+def render(path: Path) -> str:
+    order, cells, doc = load(path)
+    lines = [
+        "| indicator | rows | omega | omega `talib` conv. | TA-Lib | pandas ref. "
+        "| talib conv. ÷ TA-Lib | omega ÷ TA-Lib | pandas ÷ omega | target | met? |",
+        "|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    scaled_note = False
+    noisy = any(c["other_cpu"] > NOISY for row in cells.values() for c in row.values())
+    for name, size in order:
+        row = cells[(name, size)]
+        m: dict[str, float | None] = {i: row[i]["median"] if i in row else None for i in IMPLS}
+        pandas_scaled = "pandas" in row and row["pandas"]["scaled"]
+        scaled_note |= pandas_scaled
+        target, met = judge(name, size, m)
+        label = "batch of 10 (one `select`)" if name == "batch" else f"`{name}`"
+        pandas_cell = cell(row, "pandas", pandas_scaled) + ("¹" if pandas_scaled else "")
+        cols = [
+            label,
+            size,
+            cell(row, "omega"),
+            cell(row, "omega_talib"),
+            cell(row, "talib"),
+            pandas_cell,
+            fmt_ratio(div(m["omega_talib"], m["talib"])),
+            fmt_ratio(div(m["omega"], m["talib"])),
+            fmt_ratio(div(m["pandas"], m["omega"])),
+            target or "—",
+            met or "",
+        ]
+        lines.append("| " + " | ".join(cols) + " |")
+    cpu = doc.get("machine_info", {}).get("cpu", {})
+    builds = sorted(
+        {b["extra_info"].get("plugin_built_utc", "?") for b in doc["benchmarks"]} - {"?"}
+    )
+    notes = [
+        "",
+        f"Medians; {cpu.get('count', '?')} cores ({cpu.get('brand_raw', '?')}), "
+        f"Python {doc.get('machine_info', {}).get('python_version', '?')}, "
+        f"run {doc.get('datetime', '?')[:16]} UTC"
+        + (f", extension built {', '.join(builds)} UTC" if builds else "")
+        + ". omega = `df.select(expr)` including Polars "
+        "overhead; TA-Lib on the NumPy arrays of the same columns (DMI = `PLUS_DI` + "
+        "`MINUS_DI` + `ADX`; the batch's TA-Lib side is the 11 calls for the first nine "
+        "indicators, Kalman has no TA-Lib counterpart).",
+    ]
+    if scaled_note:
+        notes.append(
+            "¹ per-row `_local` reference: timed on the last rows only and scaled to all rows "
+            "(its cost is the same for every row with a full window)."
+        )
+    if noisy:
+        notes.append(
+            f"† timed while other processes kept more than {NOISY} of a core busy on "
+            'average (`extra_info["other_cpu"]`): likely slowed down.'
+        )
+    return "\n".join(lines + notes)
+
+
+def main(argv: list[str]) -> int:
+    if len(argv) != 2:
+        print(__doc__.splitlines()[2], file=sys.stderr)
+        return 2
+    print(render(Path(argv[1])))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv))

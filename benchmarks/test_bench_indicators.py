@@ -1,0 +1,533 @@
+"""Every indicator on 1M and 10M rows: omega_pl against TA-Lib and the pandas reference.
+
+Run: ``pytest benchmarks/test_bench_indicators.py --benchmark-only
+--benchmark-json=/tmp/bench_ind.json``, then ``python benchmarks/report.py
+/tmp/bench_ind.json`` for the README table. Each group (``"<indicator> <size>"``)
+holds up to four rows:
+
+* ``omega``: ``df.select(expr)`` with the reference semantics (Polars overhead
+  included);
+* ``omega_talib``: the same with ``convention="talib"``, where TA-Lib has the
+  indicator;
+* ``talib``: the ``talib`` package on the NumPy arrays of the same columns
+  (DMI is ``PLUS_DI`` + ``MINUS_DI`` + ``ADX``, the three outputs omega gives);
+* ``pandas``: :mod:`pandas_reference`, the old engine's way of computing it.
+  Its Python-loop indicators run at 1M rows only; the per-row ``_local``
+  variants (``lookback = 400``, 1M rows only) are timed on a slice of rows and
+  scaled to the full size (``extra_info["scale"]``; their cost is per row).
+
+Plus ``batch 10M``: ten common indicators in one ``df.select([...])`` against
+the corresponding TA-Lib calls in sequence. Before anything is timed, the
+module checks on a slice of the benchmark data that the omega rows agree with
+TA-Lib (``convention="talib"``) and with the pandas reference, so every ratio
+compares the same computation. ``extra_info`` holds the ratios of each omega
+row to the baselines timed before it in its group, and ``other_cpu``: the
+cores other processes kept busy while the row was timed (the machine is
+shared; ``report.py`` flags rows above 0.25).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import pandas_reference as ref  # benchmarks/ is on sys.path under pytest
+import polars as pl
+import pytest
+import talib
+
+import omega_pl as op
+
+SIZES = {"1M": 1_000_000, "10M": 10_000_000}
+LOOKBACK = 400  # the _local variants' window
+PANDAS_ROUNDS = 3  # rounds for slow rows (pandas loops, pandas at 10M, _local)
+SEED = 20_240_611
+# which build of the extension was timed (others rebuild it while they work)
+PLUGIN_BUILT = next(
+    (
+        time.strftime("%Y-%m-%d %H:%M:%S", time.gmtime(path.stat().st_mtime))
+        for path in Path(op.__file__).parent.glob("_plugins*")
+    ),
+    "?",
+)
+
+# ---------------------------------------------------------------------------
+# data
+
+
+@dataclass
+class Data:
+    """One benchmark frame in the three shapes the contenders take."""
+
+    df: pl.DataFrame  # time, open, high, low, close, h1_time
+    arrays: dict[str, np.ndarray] = field(default_factory=dict)  # open/high/low/close
+    series: dict[str, pd.Series] = field(default_factory=dict)  # + h1_time (the bar key)
+
+    @property
+    def rows(self) -> int:
+        return self.df.height
+
+
+def random_walk(n: int, seed: int = SEED) -> pl.DataFrame:
+    """Gap-free EURUSD-like M1 candles: a log random walk with day-long volatility
+    regimes, prices on a 1e-5 tick grid, ``open`` = previous close, and high/low
+    reaching out of the body by exponential amounts. ``h1_time`` is the H1 bar key."""
+    rng = np.random.default_rng(seed)
+    days = n // 1440 + 1
+    regime = np.repeat(np.exp(rng.normal(0.0, 0.35, days)), 1440)[:n]
+    steps = rng.normal(0.0, 1.2e-4, n) * regime
+    close = np.round(1.10 * np.exp(np.cumsum(steps)), 5)
+    open_ = np.empty(n)
+    open_[0] = close[0]
+    open_[1:] = close[:-1]
+    wick = 0.6e-4 * regime
+    high = np.round(np.maximum(open_, close) + rng.exponential(1.0, n) * wick, 5)
+    low = np.round(np.minimum(open_, close) - rng.exponential(1.0, n) * wick, 5)
+    stamps = np.datetime64("2015-01-01T00:00", "us") + np.arange(n) * np.timedelta64(1, "m")
+    return pl.DataFrame(
+        {"time": stamps, "open": open_, "high": high, "low": low, "close": close}
+    ).with_columns(pl.col("time").dt.truncate("1h").alias("h1_time"))
+
+
+def to_data(df: pl.DataFrame) -> Data:
+    data = Data(df)
+    for c in ("open", "high", "low", "close"):
+        data.arrays[c] = np.ascontiguousarray(df[c].to_numpy())
+        data.series[c] = pd.Series(data.arrays[c], name=c)
+    data.series["h1_time"] = df["h1_time"].to_pandas()
+    return data
+
+
+@pytest.fixture(scope="module")
+def frames() -> Callable[[str], Data]:
+    """The 1M and 10M frames (same seed), made on first use and kept for the module."""
+    return cache(lambda size: to_data(random_walk(SIZES[size])))
+
+
+# ---------------------------------------------------------------------------
+# the contenders per indicator
+
+
+@dataclass(frozen=True)
+class Indicator:
+    name: str
+    omega: Callable[[], pl.Expr]
+    pandas: Callable[..., Any]  # (Data, rows: range | None) -> result
+    talib_conv: Callable[[], pl.Expr] | None = None
+    talib: Callable[[Data], Any] | None = None
+    loop: bool = False  # the pandas reference is a Python loop per row: 1M only
+    local: bool = False  # O(rows · lookback): everything at 1M only, pandas on a slice
+    pandas_slice: int = 0  # rows the pandas reference computes (local only)
+
+
+def _c(d: Data) -> pd.Series:
+    return d.series["close"]
+
+
+def _hlc(d: Data) -> tuple[pd.Series, pd.Series, pd.Series]:
+    return d.series["high"], d.series["low"], d.series["close"]
+
+
+def _nhlc(d: Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    return d.arrays["high"], d.arrays["low"], d.arrays["close"]
+
+
+def _talib_dmi(d: Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    h, lo, c = _nhlc(d)
+    return talib.PLUS_DI(h, lo, c, 14), talib.MINUS_DI(h, lo, c, 14), talib.ADX(h, lo, c, 14)
+
+
+HLC = ("high", "low", "close")
+BAR = "h1_time"
+
+INDICATORS: list[Indicator] = [
+    Indicator(
+        "ema",
+        lambda: op.ema("close", 20),
+        lambda d, rows=None: ref.ema(_c(d), 20),
+        lambda: op.ema("close", 20, convention="talib"),
+        lambda d: talib.EMA(d.arrays["close"], 20),
+    ),
+    Indicator(
+        "sma",
+        lambda: op.sma("close", 50),
+        lambda d, rows=None: ref.sma(_c(d), 50),
+        lambda: op.sma("close", 50, convention="talib"),
+        lambda d: talib.SMA(d.arrays["close"], 50),
+    ),
+    Indicator(
+        "rsi",
+        lambda: op.rsi("close", 14),
+        lambda d, rows=None: ref.rsi(_c(d), 14),
+        lambda: op.rsi("close", 14, convention="talib"),
+        lambda d: talib.RSI(d.arrays["close"], 14),
+    ),
+    Indicator(
+        "macd",
+        lambda: op.macd("close", 12, 26, 9),
+        lambda d, rows=None: ref.macd(_c(d), 12, 26, 9),
+        lambda: op.macd("close", 12, 26, 9, convention="talib"),
+        lambda d: talib.MACD(d.arrays["close"], 12, 26, 9),
+    ),
+    Indicator(
+        "bollinger",
+        lambda: op.bollinger("close", 20, 2.0),
+        lambda d, rows=None: ref.bollinger(_c(d), 20, 2.0),
+        lambda: op.bollinger("close", 20, 2.0, convention="talib"),
+        lambda d: talib.BBANDS(d.arrays["close"], 20, 2.0, 2.0, 0),
+    ),
+    Indicator(
+        "atr",
+        lambda: op.atr(*HLC, 14),
+        lambda d, rows=None: ref.atr(*_hlc(d), 14),
+        lambda: op.atr(*HLC, 14, convention="talib"),
+        lambda d: talib.ATR(*_nhlc(d), 14),
+        loop=True,
+    ),
+    Indicator(
+        "dmi",
+        lambda: op.dmi(*HLC, 14),
+        lambda d, rows=None: ref.dmi(*_hlc(d), 14),
+        lambda: op.dmi(*HLC, 14, convention="talib"),
+        _talib_dmi,
+    ),
+    Indicator(
+        "roc",
+        lambda: op.roc("close", 14),
+        lambda d, rows=None: ref.roc(_c(d), 14),
+        lambda: op.roc("close", 14, convention="talib"),
+        lambda d: talib.ROC(d.arrays["close"], 14),
+    ),
+    Indicator(
+        "momentum",
+        lambda: op.momentum("close", 14),
+        lambda d, rows=None: ref.momentum(_c(d), 14),
+        lambda: op.momentum("close", 14, convention="talib"),
+        lambda d: talib.MOM(d.arrays["close"], 14),
+    ),
+    Indicator(
+        "dema",
+        lambda: op.dema("close", 20),
+        lambda d, rows=None: ref.dema(_c(d), 20),
+        lambda: op.dema("close", 20, convention="talib"),
+        lambda d: talib.DEMA(d.arrays["close"], 20),
+    ),
+    Indicator(
+        "tema",
+        lambda: op.tema("close", 20),
+        lambda d, rows=None: ref.tema(_c(d), 20),
+        lambda: op.tema("close", 20, convention="talib"),
+        lambda d: talib.TEMA(d.arrays["close"], 20),
+    ),
+    Indicator(
+        "rolling_std",
+        lambda: op.rolling_std("close", 20),
+        lambda d, rows=None: ref.rolling_std(_c(d), 20),
+        lambda: op.rolling_std("close", 20, convention="talib"),
+        lambda d: talib.STDDEV(d.arrays["close"], 20, 1.0),
+    ),
+    Indicator(
+        "choppiness",
+        lambda: op.choppiness(*HLC, 14),
+        lambda d, rows=None: ref.choppiness(*_hlc(d), 14),
+    ),
+    Indicator(
+        "zscore",
+        lambda: op.zscore("close", 100),
+        lambda d, rows=None: ref.zscore(_c(d), 100),
+    ),
+    Indicator(
+        "kalman_mean",
+        lambda: op.kalman_mean("close"),
+        lambda d, rows=None: ref.kalman_mean(_c(d)),
+        loop=True,
+    ),
+    Indicator(
+        "kalman_zscore",
+        lambda: op.kalman_zscore("close", 100),
+        lambda d, rows=None: ref.kalman_zscore(_c(d), 100),
+        loop=True,
+    ),
+    Indicator(
+        "garch_volatility",
+        lambda: op.garch_volatility("close"),
+        lambda d, rows=None: ref.garch_volatility(_c(d)),
+        loop=True,
+    ),
+    Indicator(
+        "kalman_garch_zscore",
+        lambda: op.kalman_garch_zscore("close"),
+        lambda d, rows=None: ref.kalman_garch_zscore(_c(d)),
+        loop=True,
+    ),
+    Indicator(
+        "vol_cluster",  # the atr_points feature (the other one is garch_volatility_local)
+        lambda: op.vol_cluster(*HLC, "atr_points", 14, LOOKBACK),
+        lambda d, rows=None: ref.vol_cluster(*_hlc(d), "atr_points", 14, LOOKBACK),
+        loop=True,
+    ),
+    Indicator(
+        "ema_stepwise",
+        lambda: op.ema_stepwise("close", 20, bar=BAR),
+        lambda d, rows=None: ref.ema_stepwise(_c(d), 20, d.series[BAR]),
+    ),
+    Indicator(
+        "bollinger_stepwise",
+        lambda: op.bollinger_stepwise("close", 20, 2.0, bar=BAR),
+        lambda d, rows=None: ref.bollinger_stepwise(_c(d), 20, 2.0, d.series[BAR]),
+    ),
+    Indicator(
+        "kalman_zscore_stepwise",
+        lambda: op.kalman_zscore_stepwise("close", 100, bar=BAR),
+        lambda d, rows=None: ref.kalman_zscore_stepwise(_c(d), 100, d.series[BAR]),
+    ),
+    Indicator(
+        "garch_volatility_local",
+        lambda: op.garch_volatility_local("close", LOOKBACK),
+        lambda d, rows=None: ref.garch_volatility_local(_c(d), LOOKBACK, rows=rows),
+        local=True,
+        pandas_slice=2_000,
+    ),
+    Indicator(
+        "kalman_garch_zscore_local",
+        lambda: op.kalman_garch_zscore_local("close", LOOKBACK),
+        lambda d, rows=None: ref.kalman_garch_zscore_local(_c(d), LOOKBACK, rows=rows),
+        local=True,
+        pandas_slice=1_000,
+    ),
+]
+BY_NAME = {i.name: i for i in INDICATORS}
+assert len(BY_NAME) == 24
+
+
+def _cases() -> list[Any]:
+    """(indicator, impl, size) in run order: baselines first, so that each omega
+    row can put its ratios to them into ``extra_info``."""
+    out = []
+    for ind in INDICATORS:
+        for size in ("1M",) if ind.local else tuple(SIZES):
+            impls = []
+            if ind.talib is not None:
+                impls.append("talib")
+            if size == "1M" or not ind.loop:
+                impls.append("pandas")
+            impls.append("omega")
+            if ind.talib_conv is not None:
+                impls.append("omega_talib")
+            out += [
+                pytest.param(ind.name, impl, size, id=f"{ind.name}-{impl}-{size}") for impl in impls
+            ]
+    return out
+
+
+# ---------------------------------------------------------------------------
+# availability of convention="talib" and the apples-to-apples check
+
+
+@cache
+def talib_convention_missing() -> str | None:
+    """Why ``convention="talib"`` cannot run here, or None when it can."""
+    probe = pl.DataFrame({"x": [1.0, 2.0, 3.0, 2.5]})
+    try:
+        probe.select(op.ema("x", 2, convention="talib"))
+    except Exception as exc:  # an import or plugin error of a half-built extension
+        return f"convention='talib' not available yet ({type(exc).__name__}: {exc})"
+    return None
+
+
+def _columns(result: Any) -> list[np.ndarray]:
+    """Any contender's result as a list of float arrays (null → NaN)."""
+    if isinstance(result, pl.DataFrame):
+        series = result.to_series()
+        if series.dtype == pl.Struct:
+            return [s.to_numpy().astype(np.float64) for s in series.struct.unnest()]
+        return [series.to_numpy().astype(np.float64)]
+    if isinstance(result, pd.DataFrame):
+        return [result[c].to_numpy(np.float64) for c in result.columns]
+    if isinstance(result, pd.Series):
+        return [result.to_numpy(np.float64)]
+    if isinstance(result, tuple | list):
+        return [np.asarray(r, np.float64) for r in result]
+    return [np.asarray(result, np.float64)]
+
+
+def _assert_same(name: str, what: str, got: Any, want: Any, rtol: float, rows: slice) -> None:
+    g, w = _columns(got), _columns(want)
+    assert len(g) == len(w), f"{name}: {what}: {len(g)} outputs vs {len(w)}"
+    for k, (a, b) in enumerate(zip(g, w, strict=True)):
+        np.testing.assert_allclose(
+            a[rows], b[rows], rtol=rtol, atol=1e-12, equal_nan=True, err_msg=f"{name} {what} #{k}"
+        )
+
+
+@pytest.fixture(scope="module", autouse=True)
+def agreement(frames: Callable[[str], Data]) -> None:
+    """Once per module: on the first rows of the benchmark data, omega's TA-Lib
+    convention equals TA-Lib, and omega's reference semantics equal the pandas
+    reference (loosely: the latter is a speed baseline, not bit-exact)."""
+    head = to_data(frames("1M").df.head(20_000))
+    if talib_convention_missing() is None:
+        for ind in INDICATORS:
+            if ind.talib is not None and ind.talib_conv is not None:
+                got = head.df.select(ind.talib_conv())
+                _assert_same(ind.name, "talib", got, ind.talib(head), 1e-9, slice(None))
+    for ind in INDICATORS:
+        got = head.df.select(ind.omega())
+        if ind.local:  # the last 100 rows (full windows): these cost ~1 ms a row in pandas
+            rows = range(head.rows - 100, head.rows)
+            want = ind.pandas(head, rows)
+            _assert_same(ind.name, "pandas", got, want, 1e-6, slice(rows.start, None))
+        else:
+            _assert_same(ind.name, "pandas", got, ind.pandas(head), 1e-6, slice(None))
+
+
+# ---------------------------------------------------------------------------
+# the benchmarks
+
+MEDIANS: dict[tuple[str, str], float] = {}  # (group, impl) → median seconds
+
+
+def _busy_cpu_seconds() -> tuple[float, float, float]:
+    """(CPU seconds busy on the whole machine, used by this process, wall clock)."""
+    try:
+        with open("/proc/stat") as fh:
+            fields = [int(v) for v in fh.readline().split()[1:9]]
+    except OSError:  # not Linux: no interference figure
+        fields = [0] * 8
+    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
+    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    own = os.times()
+    busy = (user + nice + system + irq + softirq + steal) / ticks
+    return busy, own.user + own.system, time.perf_counter()
+
+
+def _run(benchmark: Any, fn: Callable[[], Any], slow: bool) -> float | None:
+    """Times ``fn``; returns the median and records in ``extra_info["other_cpu"]``
+    how many cores other processes kept busy meanwhile (the machine is shared)."""
+    before = _busy_cpu_seconds()
+    if slow:
+        benchmark.pedantic(fn, rounds=PANDAS_ROUNDS, iterations=1)
+    else:
+        benchmark(fn)
+    after = _busy_cpu_seconds()
+    wall = after[2] - before[2]
+    others = (after[0] - before[0]) - (after[1] - before[1])
+    benchmark.extra_info["other_cpu"] = round(max(0.0, others) / wall, 2) if wall > 0 else 0.0
+    benchmark.extra_info["plugin_built_utc"] = PLUGIN_BUILT
+    stats = getattr(benchmark, "stats", None)
+    return None if stats is None else float(stats.stats.median)
+
+
+def _ratios(benchmark: Any, group: str, impl: str, median: float | None) -> None:
+    """``extra_info`` ratios of an omega row to the baselines of its group."""
+    if median is None or not impl.startswith("omega"):
+        return
+    talib_median = MEDIANS.get((group, "talib"))
+    pandas_median = MEDIANS.get((group, "pandas"))
+    if talib_median:
+        benchmark.extra_info["ratio_to_talib"] = round(median / talib_median, 3)
+    if pandas_median:
+        benchmark.extra_info["speedup_vs_pandas"] = round(pandas_median / median, 1)
+
+
+def _contender(ind: Indicator, impl: str, data: Data) -> tuple[Callable[[], Any], float]:
+    """What to time for ``impl``, and the factor from its time to the full size's."""
+    if impl in ("omega", "omega_talib"):
+        make = ind.omega if impl == "omega" else ind.talib_conv
+        assert make is not None
+        expr = make()
+        return (lambda: data.df.select(expr)), 1.0
+    if impl == "talib":
+        talib_fn = ind.talib
+        assert talib_fn is not None
+        return (lambda: talib_fn(data)), 1.0
+    if ind.local:  # the pandas reference on the last rows, scaled to all of them
+        rows = range(data.rows - ind.pandas_slice, data.rows)
+        return (lambda: ind.pandas(data, rows)), data.rows / ind.pandas_slice
+    return (lambda: ind.pandas(data)), 1.0
+
+
+@pytest.mark.parametrize(("name", "impl", "size"), _cases())
+def test_indicator(
+    benchmark: Any, frames: Callable[[str], Data], name: str, impl: str, size: str
+) -> None:
+    ind = BY_NAME[name]
+    data = frames(size)
+    group = f"{name} {size}"
+    benchmark.group = group
+    benchmark.extra_info.update({"indicator": name, "impl": impl, "size": size, "rows": data.rows})
+    if impl == "omega_talib" and (why := talib_convention_missing()):
+        pytest.skip(why)
+    fn, scale = _contender(ind, impl, data)
+    if scale != 1.0:
+        benchmark.extra_info.update({"rows_computed": ind.pandas_slice, "scale": scale})
+    slow = ind.local or (impl == "pandas" and (ind.loop or size == "10M"))
+    median = _run(benchmark, fn, slow)
+    if median is not None:
+        MEDIANS[(group, impl)] = median * scale
+    _ratios(benchmark, group, impl, median)
+
+
+# ---------------------------------------------------------------------------
+# batch: ten common indicators in one select
+
+
+def _batch(convention: str) -> list[pl.Expr]:
+    kw: dict[str, Any] = {"convention": convention}
+    return [
+        op.ema("close", 20, **kw).alias("ema20"),
+        op.sma("close", 50, **kw).alias("sma50"),
+        op.rsi("close", 14, **kw).alias("rsi14"),
+        op.macd("close", **kw).alias("macd"),
+        op.bollinger("close", 20, 2.0, **kw).alias("bb20"),
+        op.atr(*HLC, 14, **kw).alias("atr14"),
+        op.dmi(*HLC, 14, **kw).alias("dmi14"),
+        op.roc("close", 14, **kw).alias("roc14"),
+        op.rolling_std("close", 20, **kw).alias("std20"),
+        op.kalman_mean("close").alias("kalman"),  # no TA-Lib counterpart: reference always
+    ]
+
+
+def _talib_batch(d: Data) -> list[Any]:
+    c = d.arrays["close"]
+    h, lo, _ = _nhlc(d)
+    return [
+        talib.EMA(c, 20),
+        talib.SMA(c, 50),
+        talib.RSI(c, 14),
+        talib.MACD(c, 12, 26, 9),
+        talib.BBANDS(c, 20, 2.0, 2.0, 0),
+        talib.ATR(h, lo, c, 14),
+        *_talib_dmi(d),
+        talib.ROC(c, 14),
+        talib.STDDEV(c, 20, 1.0),
+    ]
+
+
+@pytest.mark.parametrize("impl", ["talib", "omega", "omega_talib"])
+def test_batch(benchmark: Any, frames: Callable[[str], Data], impl: str) -> None:
+    """ema 20, sma 50, rsi 14, macd, bollinger 20/2, atr 14, dmi 14, roc 14,
+    rolling_std 20 and kalman_mean in one ``df.select`` at 10M rows, against
+    the TA-Lib calls for the first nine (11 calls: DMI is three) in sequence."""
+    data = frames("10M")
+    group = "batch 10M"
+    benchmark.group = group
+    benchmark.extra_info.update({"indicator": "batch", "impl": impl, "size": "10M"})
+    benchmark.extra_info["rows"] = data.rows
+    if impl == "omega_talib" and (why := talib_convention_missing()):
+        pytest.skip(why)
+    exprs = _batch("talib" if impl == "omega_talib" else "reference")
+    if impl == "talib":
+        median = _run(benchmark, lambda: _talib_batch(data), slow=False)
+    else:
+        median = _run(benchmark, lambda: data.df.select(exprs), slow=False)
+    if median is not None:
+        MEDIANS[(group, impl)] = median
+    _ratios(benchmark, group, impl, median)
