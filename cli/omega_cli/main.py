@@ -43,7 +43,7 @@ app = typer.Typer(
     name="omega",
     cls=OmegaGroup,
     help=(
-        "omega: load, clean and summarize FX/CFD bid/ask candles with omega_pl "
+        "omega: load, clean, align and add indicators to FX/CFD bid/ask candles with omega_pl "
         "(Polars + Rust). Sample data is built in: try 'omega load'."
     ),
     epilog=APP_EPILOG,
