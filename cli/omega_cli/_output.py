@@ -13,6 +13,8 @@ import uuid
 from pathlib import Path
 
 import polars as pl
+from rich.console import Console
+from rich.table import Table
 
 from omega_cli._errors import CliError
 
@@ -61,3 +63,16 @@ def write_parquet_atomic(frame: pl.DataFrame, target: Path) -> Path:
         tmp.unlink(missing_ok=True)
         raise
     return path
+
+
+def print_table(out: Console, table: Table) -> None:
+    """Print ``table`` to ``out``: fitted to a terminal, at its natural width elsewhere.
+
+    Off a terminal (a pipe, a file, a CI log) rich assumes 80 columns and would
+    fold or cut the cells of a wide table ("1.09…"); there the table gets the
+    width it needs instead.
+    """
+    if out.is_terminal:
+        out.print(table)
+    else:
+        Console(file=out.file, width=100_000, no_color=out.no_color).print(table)

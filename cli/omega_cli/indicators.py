@@ -38,7 +38,7 @@ from omega_cli._options import (
     symbol_option,
     timeframe_option,
 )
-from omega_cli._output import check_output_path, write_parquet_atomic
+from omega_cli._output import check_output_path, print_table, write_parquet_atomic
 from omega_cli.load import (
     _FILE_NAME,
     SAMPLE_SYMBOL,
@@ -280,7 +280,7 @@ def _preview(frame: pl.DataFrame, columns: Sequence[str], show: int) -> Table:
         if name in keys:
             table.add_column(header, no_wrap=True)
         else:
-            table.add_column(header, justify="right", overflow="fold")
+            table.add_column(header, justify="right", no_wrap=True)
     for row in tail.iter_rows():
         table.add_row(*(_cell(v) for v in row))
     return table
@@ -455,7 +455,7 @@ def indicators(
             highlight=False,
             soft_wrap=True,
         )
-        out.print(_preview(frame, plan.columns, show))
+        print_table(out, _preview(frame, plan.columns, show))
     summary = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
     summary.add_column("what", style="bold")
     summary.add_column("value", overflow="fold")

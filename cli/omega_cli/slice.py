@@ -47,7 +47,7 @@ from omega_cli._options import (
     start_option,
     timeframe_option,
 )
-from omega_cli._output import check_output_path, write_parquet_atomic
+from omega_cli._output import check_output_path, print_table, write_parquet_atomic
 from omega_cli.load import (
     SAMPLE_TIMEFRAME,
     _by_length,
@@ -485,14 +485,7 @@ def slice_symbols(
     )
     if show:
         out.print(f"first {min(show, steps):,} of {steps:,} steps:", markup=False, highlight=False)
-        table = _steps_table(slicer, show)
-        # A pipe or file gets the table at its natural width (rich would
-        # otherwise assume 80 columns and cut every price to "1.09…").
-        if out.is_terminal:
-            out.print(table)
-        else:
-            natural_width = max(out.width, 20 + 24 * len(slicer.symbols))
-            Console(file=out.file, width=natural_width, no_color=out.no_color).print(table)
+        print_table(out, _steps_table(slicer, show))
 
     summary = Table(box=None, show_header=False, padding=(0, 2, 0, 0))
     summary.add_column("what", style="bold")
