@@ -7,7 +7,7 @@ use polars::prelude::*;
 use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
-use super::shared::{bad, band_type, clh, dmi_type, finite, float_type, macd_type, ohlc, three, unary};
+use super::shared::{MacdKwargs, PeriodKwargs, bad, band_type, clh, dmi_type, finite, float_type, macd_type, ohlc, three, unary};
 use super::{bar_keys, f64_output, struct_output, with_f64_input, with_f64_inputs};
 use crate::kernels::{ewm, filters, momentum, rolling, stepwise, volatility};
 use filters::Garch;
@@ -45,11 +45,6 @@ fn param_err(name: &str) -> impl Fn(ewm::ParamError) -> PolarsError + '_ {
 }
 
 // --- simple indicators -------------------------------------------------------
-
-#[derive(Deserialize)]
-struct PeriodKwargs {
-    period: i64,
-}
 
 /// `ema(period)`: SPEC 2.1, `EWM(span = period)` with gap re-weighting.
 #[polars_expr(output_type_func=float_type)]
@@ -122,13 +117,6 @@ fn rolling_std(inputs: &[Series], kwargs: RollingStdKwargs) -> PolarsResult<Seri
         return Err(bad("period", &format!("greater than ddof ({ddof})"), period));
     }
     unary(inputs, |x, out| rolling::rolling_std_two_pass(x, period, ddof, out))
-}
-
-#[derive(Deserialize)]
-struct MacdKwargs {
-    fast: i64,
-    slow: i64,
-    signal: i64,
 }
 
 /// `macd(fast, slow, signal)`: SPEC 2.5, Struct{macd, signal, histogram}.

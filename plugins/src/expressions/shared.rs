@@ -2,9 +2,24 @@
 //! parameter checks with messages that name the parameter.
 
 use polars::prelude::*;
+use serde::Deserialize;
 
 use super::{f64_output, struct_dtype, with_f64_input, with_f64_inputs};
 use crate::kernels::buffer::zeroed;
+
+/// Keyword arguments of the indicators that take one period.
+#[derive(Deserialize)]
+pub(crate) struct PeriodKwargs {
+    pub(crate) period: i64,
+}
+
+/// Keyword arguments of `macd`.
+#[derive(Deserialize)]
+pub(crate) struct MacdKwargs {
+    pub(crate) fast: i64,
+    pub(crate) slow: i64,
+    pub(crate) signal: i64,
+}
 
 /// Field names of the Struct outputs.
 pub(crate) const MACD_FIELDS: [&str; 3] = ["macd", "signal", "histogram"];

@@ -13,7 +13,7 @@ use polars::prelude::*;
 use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
-use super::shared::{band_type, clh, dmi_type, finite, float_type, macd_type, three, unary};
+use super::shared::{MacdKwargs, PeriodKwargs, band_type, clh, dmi_type, finite, float_type, macd_type, three, unary};
 use super::{f64_output, struct_output, with_f64_input, with_f64_inputs};
 use crate::kernels::talib;
 use crate::kernels::buffer::zeroed;
@@ -30,11 +30,6 @@ fn period(name: &str, value: i64, min: usize, function: &str) -> PolarsResult<us
 }
 
 // --- single-input indicators -------------------------------------------------------
-
-#[derive(Deserialize)]
-struct PeriodKwargs {
-    period: i64,
-}
 
 /// `EMA(period)`: SMA-seeded EMA, first value at row `period − 1`.
 #[polars_expr(output_type_func=float_type)]
@@ -90,13 +85,6 @@ fn talib_tema(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
 fn talib_rolling_std(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let p = period("period", kwargs.period, talib::STDDEV_MIN_PERIOD, "STDDEV")?;
     unary(inputs, |x, out| talib::stddev(x, p, 1.0, out))
-}
-
-#[derive(Deserialize)]
-struct MacdKwargs {
-    fast: i64,
-    slow: i64,
-    signal: i64,
 }
 
 /// `MACD(fast, slow, signal)` → Struct{macd, signal, histogram}.
