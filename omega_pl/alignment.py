@@ -83,7 +83,7 @@ from omega_pl.errors import (
     TimeframeError,
     format_names,
 )
-from omega_pl.io import TimeBound, candle_files, parse_time_bound, scan_candles
+from omega_pl.io import TimeBound, candle_files, join_bid_ask, parse_time_bound, scan_candles
 from omega_pl.sessions import daily_clean_mask, market_hours_mask
 from omega_pl.timeframes import OHLCV, Timeframe, resample
 
@@ -671,12 +671,6 @@ class AlignedScan:
         return self.frame.collect(engine=engine)
 
 
-def _join_sides(sides: Mapping[Side, pl.LazyFrame]) -> pl.LazyFrame:
-    """Bid and ask inner-joined on ``time``, exactly as :func:`~omega_pl.scan_symbol` does."""
-    bid, ask = (sides[s].rename({c: f"{s}_{c}" for c in OHLCV}) for s in _SIDES)
-    return bid.join(ask, on="time", how="inner", maintain_order="left")
-
-
 def _resampled_side(
     primary_side: pl.LazyFrame,
     tf: Timeframe,
@@ -797,7 +791,7 @@ def scan_aligned(
         # Each side's file is read once and feeds both the primary grid and the
         # resampling (an explicit cache: Polars would otherwise scan it twice).
         sides = {side: lf.cache() for side, lf in sides.items()}
-    primary = _join_sides(sides)
+    primary = join_bid_ask(sides)
     frames: dict[str, HigherFrame] = {}
     sources: dict[str, HigherSource] = {}
     for tf in tfs:

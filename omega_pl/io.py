@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import os
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -461,9 +461,8 @@ def scan_symbol(
     """
     tf = Timeframe.parse(timeframe)
     files = candle_files(root, symbol, tf)
-    sides = []
-    for side, path in files.items():
-        lf = scan_candles(
+    sides = {
+        side: scan_candles(
             path,
             timeframe=tf,
             start=start,
@@ -472,6 +471,17 @@ def scan_symbol(
             clean_daily=clean_daily,
             normalize=normalize,
         )
-        sides.append(lf.rename({c: f"{side}_{c}" for c in OHLCV}))
-    bid, ask = sides
+        for side, path in files.items()
+    }
+    return join_bid_ask(sides)
+
+
+def join_bid_ask(sides: Mapping[Side, pl.LazyFrame]) -> pl.LazyFrame:
+    """Bid and ask candle frames (``time, open … volume`` each) as one frame.
+
+    Columns are prefixed ``bid_``/``ask_`` and the sides inner-joined on
+    ``time``: a bar exists only where both sides have one. Both inputs come
+    sorted from :func:`scan_candles`, so Polars merge-joins them.
+    """
+    bid, ask = (sides[s].rename({c: f"{s}_{c}" for c in OHLCV}) for s in ("bid", "ask"))
     return bid.join(ask, on="time", how="inner", maintain_order="left")
