@@ -1,8 +1,7 @@
 //! Kalman and GARCH filters (SPEC 2.12–2.14, 2.16–2.20) and their
 //! per-row rolling-local variants.
 
-use crate::rolling::{roll_std, roll_std_exact};
-use crate::volatility::StdKind;
+use crate::volatility::{z_from, StdKind};
 use crate::buffer::zeroed;
 
 /// `KALMAN_MEAN(R, Q)` of SPEC 2.12 (only `NaN` counts as missing).
@@ -61,13 +60,8 @@ pub fn kalman_zscore(
     kalman_mean(c, r, q, carry_gaps, &mut km);
     let res: Vec<f64> = c.iter().zip(&km).map(|(x, m)| x - m).collect();
     let mut sd = zeroed(n);
-    match std {
-        StdKind::Streaming => roll_std(&res, window, 1, &mut sd),
-        StdKind::Exact => roll_std_exact(&res, window, 1, &mut sd),
-    }
-    for t in 0..n {
-        out[t] = if sd[t].is_nan() { f64::NAN } else { res[t] / sd[t] };
-    }
+    std.rolling(&res, window, &mut sd);
+    z_from(&res, &sd, out);
 }
 
 /// GARCH(1,1) parameters shared by every GARCH-based indicator (SPEC 2.16).

@@ -14,6 +14,14 @@ fn missing(v: f64) -> bool {
     !v.is_finite()
 }
 
+/// Whether the window of `w` rows ending at row `t` is complete: it fits in
+/// the series and holds none of the missing rows, the last of which is
+/// `last_missing`.
+#[inline]
+fn complete_window(t: usize, w: usize, last_missing: Option<usize>) -> bool {
+    w > 0 && t + 1 >= w && last_missing.is_none_or(|m| m + w <= t)
+}
+
 /// Runs the Appendix A schedule: at row 0 (and every row when `w == 1`) the
 /// accumulator is reset and fed the whole window; otherwise the value leaving
 /// the window is removed and the new one added.
@@ -232,7 +240,7 @@ pub fn roll_std_exact(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) {
         if missing(x[t]) {
             last_missing = Some(t);
         }
-        let complete = w > ddof && t + 1 >= w && last_missing.is_none_or(|m| m + w <= t);
+        let complete = w > ddof && complete_window(t, w, last_missing);
         out[t] = if complete {
             let win = &x[t + 1 - w..=t];
             let mean = neumaier(win.iter().copied()) / w as f64;
@@ -264,9 +272,7 @@ pub fn neumaier(values: impl Iterator<Item = f64>) -> f64 {
 /// deviations over `w − ddof`. Callers validate `w > ddof`.
 pub fn rolling_std_two_pass(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) {
     const L: usize = 8;
-    let complete_from = |t: usize, last_nan: Option<usize>| {
-        w > ddof && t + 1 >= w && last_nan.is_none_or(|m| m + w <= t)
-    };
+    let complete_from = |t: usize, last_nan: Option<usize>| w > ddof && complete_window(t, w, last_nan);
     // last_nan[t]: the last NaN at or before t.
     let mut last_nan: Option<usize> = None;
     let mut t = 0;
@@ -340,7 +346,7 @@ fn roll_extreme(x: &[f64], w: usize, is_max: bool, out: &mut [f64]) {
         if missing(x[t]) {
             last_missing = Some(t);
         }
-        if t + 1 >= w && last_missing.is_none_or(|m| m + w <= t) {
+        if complete_window(t, w, last_missing) {
             out[t] = pick(bwd[t + 1 - w], fwd[t]);
         }
     }

@@ -139,10 +139,21 @@ pub enum StdKind {
     Exact,
 }
 
-fn rolling_std_of(kind: StdKind, x: &[f64], w: usize, out: &mut [f64]) {
-    match kind {
-        StdKind::Streaming => roll_std(x, w, 1, out),
-        StdKind::Exact => roll_std_exact(x, w, 1, out),
+impl StdKind {
+    /// The sample rolling std (`ddof = 1`) of `x` over `w` rows.
+    pub fn rolling(self, x: &[f64], w: usize, out: &mut [f64]) {
+        match self {
+            StdKind::Streaming => roll_std(x, w, 1, out),
+            StdKind::Exact => roll_std_exact(x, w, 1, out),
+        }
+    }
+}
+
+/// `out[t] = num[t] / sd[t]`, missing wherever `sd` is (SPEC 2.13, 2.15): a
+/// zero std still divides (±inf, or missing for 0/0).
+pub fn z_from(num: &[f64], sd: &[f64], out: &mut [f64]) {
+    for ((o, x), s) in out.iter_mut().zip(num).zip(sd) {
+        *o = if s.is_nan() { f64::NAN } else { x / s };
     }
 }
 
@@ -212,10 +223,8 @@ pub fn zscore(
     let dev: Vec<f64> =
         c.iter().zip(&m).map(|(x, mi)| if x.is_finite() { x - mi } else { f64::NAN }).collect();
     let mut sd = zeroed(n);
-    rolling_std_of(std, &dev, window, &mut sd);
-    for t in 0..n {
-        out[t] = if sd[t].is_nan() { f64::NAN } else { dev[t] / sd[t] };
-    }
+    std.rolling(&dev, window, &mut sd);
+    z_from(&dev, &sd, out);
     Ok(())
 }
 
