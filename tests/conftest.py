@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -51,6 +52,12 @@ def assert_parity(
     diff = np.abs(g[fin] - e[fin])
     bad = diff > rel * np.where(denom == 0, 1.0, denom)
     assert not bad.any(), f"max rel diff {float((diff / np.where(denom == 0, 1, denom)).max())}"
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """An ``OMEGA_PL_CACHE`` for the sample data, shared by one module's tests."""
+    return tmp_path_factory.mktemp("cache")
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import errno
 import os
-import re
 import shutil
 import subprocess
 import sys
@@ -23,11 +22,13 @@ import polars as pl
 import pytest
 import typer
 from polars.testing import assert_frame_equal
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 import omega_pl
 from omega_cli.main import app
 from omega_pl.summary import summarize
+from tests import cli_helpers
+from tests.cli_helpers import invoke
 
 START, END = "2025-04-03", "2025-04-09"  # Thursday to Wednesday, over the Sydney DST weekend
 WINDOW = {"start": "2025-04-04 12:00", "end": "2025-04-07"}
@@ -35,6 +36,16 @@ WINDOW = {"start": "2025-04-04 12:00", "end": "2025-04-07"}
 
 # ---------------------------------------------------------------------------
 # fixtures and helpers
+
+
+def field(stdout: str, label: str) -> str:
+    """The value of one row of the (indented) summary table."""
+    return cli_helpers.field(stdout, label, indented=True)
+
+
+def assert_user_error(result: Result, *, contains: str = "") -> str:
+    """Exit 2 with one ``error:`` line and no traceback; this module does not check stdout."""
+    return cli_helpers.assert_user_error(result, contains=contains, stdout_empty=False)
 
 
 @pytest.fixture(scope="module")
@@ -60,39 +71,8 @@ def multi_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return root
 
 
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An ``OMEGA_PL_CACHE`` for the sample data, shared by this module's tests."""
-    return tmp_path_factory.mktemp("cache")
-
-
-def invoke(*args: str | Path, env: dict[str, str] | None = None) -> Result:
-    """Run ``omega ARGS`` in-process with a wide terminal (no wrapped paths)."""
-    runner = CliRunner()
-    return runner.invoke(app, [str(a) for a in args], env={"COLUMNS": "400", **(env or {})})
-
-
-def field(stdout: str, label: str) -> str:
-    """The value of one row of the summary table."""
-    match = re.search(rf"^\s*{re.escape(label)}\s{{2,}}(.+?)\s*$", stdout, re.MULTILINE)
-    assert match is not None, f"no {label!r} row in:\n{stdout}"
-    return match.group(1)
-
-
 def number(stdout: str, label: str) -> int:
     return int(field(stdout, label).split()[0].replace(",", ""))
-
-
-def assert_user_error(result: Result, *, contains: str = "") -> str:
-    """Exit code 2, exactly one ``error: ...`` line on stderr, no traceback anywhere."""
-    assert result.exit_code == 2, (result.exit_code, result.output)
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.output
-    assert contains in lines[0]
-    return lines[0]
 
 
 def temp_files(directory: Path) -> list[str]:

@@ -16,11 +16,11 @@ import polars as pl
 import pytest
 import typer
 from polars.testing import assert_frame_equal
-from typer.testing import CliRunner, Result
 
 import omega_pl
 from omega_cli.indicators import DEFAULT_SPECS
 from omega_cli.main import app
+from tests.cli_helpers import assert_user_error, field, invoke
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "indicators.toml"
 START, END = "2025-04-03", "2025-04-09"
@@ -50,12 +50,6 @@ source = "bid_close"
 
 
 @pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An ``OMEGA_PL_CACHE`` for the sample data, shared by this module's tests."""
-    return tmp_path_factory.mktemp("cache")
-
-
-@pytest.fixture(scope="module")
 def sample(cache_dir: Path) -> pl.DataFrame:
     """The frame ``omega indicators`` without INPUT works on (EURUSD M5 sample data)."""
     with pytest.MonkeyPatch.context() as mp:
@@ -82,37 +76,9 @@ def frame_file(tmp_path_factory: pytest.TempPathFactory, data_root: Path) -> Pat
     return path
 
 
-def invoke(*args: str | Path, cache: Path | None = None) -> Result:
-    """Run ``omega ARGS`` in-process with a wide terminal and the test's sample cache."""
-    env = {"COLUMNS": "400"}
-    if cache is not None:
-        env["OMEGA_PL_CACHE"] = str(cache)
-    return CliRunner().invoke(app, [str(a) for a in args], env=env)
-
-
-def field(stdout: str, label: str) -> str:
-    """The value of one row of the summary under the preview."""
-    match = re.search(rf"^{re.escape(label)}\s{{2,}}(.+?)\s*$", stdout, re.MULTILINE)
-    assert match is not None, f"no {label!r} row in:\n{stdout}"
-    return match.group(1)
-
-
 def preview_rows(stdout: str) -> list[str]:
     """The data rows of the preview table (they start with a bar time)."""
     return re.findall(r"^\s+\d{4}-\d\d-\d\d \d\d:\d\d\s.*$", stdout, re.MULTILINE)
-
-
-def assert_user_error(result: Result, *, contains: str = "") -> str:
-    """Exit code 2, one ``error: ...`` line on stderr, no traceback, nothing on stdout."""
-    assert result.exit_code == 2, (result.exit_code, result.output)
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.output
-    assert contains in lines[0], lines[0]
-    assert result.stdout == ""
-    return lines[0]
 
 
 # ---------------------------------------------------------------------------

@@ -19,12 +19,13 @@ import pytest
 import typer
 from polars.testing import assert_frame_equal
 from rich.console import Console
-from typer.testing import CliRunner, Result
+from typer.testing import Result
 
 import omega_pl
 from omega_cli.main import app
 from omega_cli.slice import _collect
 from omega_pl.datasets import SAMPLE_SYMBOLS
+from tests.cli_helpers import assert_user_error, field, invoke
 
 START, END = "2025-04-03", "2025-04-09"  # Thursday to Wednesday, over the Sydney DST weekend
 SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY")
@@ -33,12 +34,6 @@ HOLES = range(50, 60)  # GBPUSD M5 bid rows removed: union > intersection
 
 # ---------------------------------------------------------------------------
 # fixtures and helpers
-
-
-@pytest.fixture(scope="module")
-def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """An ``OMEGA_PL_CACHE`` for the sample data, shared by this module's tests."""
-    return tmp_path_factory.mktemp("cache")
 
 
 @pytest.fixture(scope="module")
@@ -64,25 +59,10 @@ def disjoint(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return base
 
 
-def invoke(*args: str | Path, cache: Path | None = None) -> Result:
-    """Run ``omega ARGS`` in-process with a wide terminal and the test's sample cache."""
-    env = {"COLUMNS": "400"}
-    if cache is not None:
-        env["OMEGA_PL_CACHE"] = str(cache)
-    return CliRunner().invoke(app, [str(a) for a in args], env=env)
-
-
 def ok(result: Result) -> str:
     assert result.exit_code == 0, result.output
     assert result.stderr == ""
     return result.stdout
-
-
-def field(stdout: str, label: str) -> str:
-    """The value of one row of the summary table."""
-    match = re.search(rf"^{re.escape(label)}\s{{2,}}(.+?)\s*$", stdout, re.MULTILINE)
-    assert match is not None, f"no {label!r} row in:\n{stdout}"
-    return match.group(1)
 
 
 def step_rows(stdout: str) -> list[list[str]]:
@@ -95,19 +75,6 @@ def summary_line(stdout: str) -> str:
     match = re.search(r"^omega slice: .*$", stdout, re.MULTILINE)
     assert match is not None, stdout
     return match.group(0)
-
-
-def assert_user_error(result: Result, *, contains: str = "") -> str:
-    """Exit code 2, one ``error: ...`` line on stderr, no traceback, nothing on stdout."""
-    assert result.exit_code == 2, (result.exit_code, result.output)
-    assert result.exception is None or isinstance(result.exception, SystemExit)
-    lines = result.stderr.splitlines()
-    assert len(lines) == 1, result.stderr
-    assert lines[0].startswith("error: ")
-    assert "Traceback" not in result.output
-    assert contains in lines[0], lines[0]
-    assert result.stdout == ""
-    return lines[0]
 
 
 def wide(
