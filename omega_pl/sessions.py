@@ -29,7 +29,7 @@ def _offset_table(zone: str = SESSION_ZONE) -> tuple[tuple[int, ...], tuple[int,
 
     Returns ``(transitions, offsets)``: ``offsets[0]`` applies before
     ``transitions[0]`` and ``offsets[k + 1]`` from ``transitions[k]`` on. Built
-    by sampling weekly and bisecting each change to the second (about 30 ms,
+    by sampling weekly and bisecting each change to the second (about 20 ms,
     once per process); it follows whatever tzdata Python sees, and never the
     machine's local time zone.
     """
