@@ -324,6 +324,22 @@ def test_interior_missing_never_raises_and_propagates_like_talib(case: Case) -> 
 
 
 @pytest.mark.parametrize(
+    "case", CASES + MACD_CASES[:2], ids=CASE_IDS + [c.name for c in MACD_CASES[:2]]
+)
+def test_interior_infinity_gives_talib_missing_pattern(case: Case) -> None:
+    # inf - inf and inf / inf turn into NaN inside the recursions: those rows
+    # must come out null exactly where TA-Lib has NaN (the kernels report
+    # such rows while writing instead of the output being searched for NaN).
+    high, low, close = walk(1500, 7, "price")
+    h = _with_missing(high, [700], math.inf)
+    c = _with_missing(_with_missing(close, [600], math.inf), [900], -math.inf)
+    df = pl.DataFrame({"h": h, "l": low, "c": c})
+    period = max(3, case.min_period)
+    for g, w in zip(ours(case, period, df), case.theirs(period, h, low, c), strict=True):
+        assert_parity(g, w, rel=REL)
+
+
+@pytest.mark.parametrize(
     "case", CASES + MACD_CASES[:1], ids=CASE_IDS + [c.name for c in MACD_CASES[:1]]
 )
 def test_empty_and_all_missing(case: Case) -> None:

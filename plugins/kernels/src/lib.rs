@@ -10,6 +10,7 @@ pub mod csv;
 pub mod dedup;
 pub mod ewm;
 pub mod filters;
+pub mod missing;
 pub mod momentum;
 pub mod rolling;
 pub mod sessions;

@@ -20,7 +20,9 @@
 //! Conventions shared by every kernel here:
 //!
 //! * `out` slices have the input's length; rows before the first output
-//!   (TA-Lib's lookback) are written as `NaN` (missing).
+//!   (TA-Lib's lookback) are written as `NaN` (missing). Each kernel returns
+//!   a [`Missing`] per output: that warm-up length, and whether a `NaN` was
+//!   written after it (watched while writing, so the caller need not scan).
 //! * Leading `NaN` rows are skipped the way the `talib` Python wrapper skips
 //!   them: computation starts at the first row where no input is `NaN`, and
 //!   the lookback counts from there.
@@ -40,15 +42,15 @@
 /// is a call into libm's `fma`; with it, a single instruction. Both round
 /// once, so the results are the same bit for bit.
 macro_rules! fma_dispatch {
-    ($(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) $body:block) => {
+    ($(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
         $(#[$meta])*
-        pub fn $name($($arg: $ty),*) {
+        pub fn $name($($arg: $ty),*) -> $ret {
             #[inline(always)]
-            fn imp($($arg: $ty),*) $body
+            fn imp($($arg: $ty),*) -> $ret $body
             #[cfg(target_arch = "x86_64")]
             {
                 #[target_feature(enable = "fma")]
-                fn with_fma($($arg: $ty),*) {
+                fn with_fma($($arg: $ty),*) -> $ret {
                     imp($($arg),*)
                 }
                 if std::arch::is_x86_feature_detected!("fma") {
@@ -89,6 +91,8 @@ pub const ROC_MIN_PERIOD: usize = 1;
 /// Smallest period accepted by STDDEV.
 pub const STDDEV_MIN_PERIOD: usize = 2;
 
+use crate::missing::{any_nan, Missing};
+
 /// Index of the first row where none of `inputs` is `NaN` (the `talib`
 /// wrapper's `check_begidx`), or the common length if there is none.
 fn first_valid(inputs: &[&[f64]]) -> usize {
@@ -98,33 +102,43 @@ fn first_valid(inputs: &[&[f64]]) -> usize {
         .unwrap_or(n)
 }
 
-/// Fills every output with `NaN` and returns the range to compute: the first
-/// valid row of the inputs and the common length of inputs and outputs. `None`
-/// when there is nothing to compute (invalid parameters, or no more than
-/// `lookback` rows from the first valid one).
+/// Returns the range to compute, `(b, n)`: the first valid row of the inputs
+/// and the common length of inputs and outputs, after writing `NaN` to every
+/// output's rows `..b + lookback` (and rows past `n`). The kernel must then
+/// write every row `b + lookback .. n` of each output. `None`, with every row
+/// `NaN`, when there is nothing to compute (invalid parameters, or no more
+/// than `lookback` rows from the first valid one).
 fn prepare(
     inputs: &[&[f64]],
     outs: &mut [&mut [f64]],
     valid: bool,
     lookback: usize,
 ) -> Option<(usize, usize)> {
-    for out in outs.iter_mut() {
-        out.fill(f64::NAN);
-    }
     let n = inputs
         .iter()
         .map(|x| x.len())
         .chain(outs.iter().map(|o| o.len()))
         .min()
         .unwrap_or(0);
-    if !valid {
-        return None;
+    let begin = valid
+        .then(|| first_valid(inputs).min(n))
+        .filter(|&b| n - b > lookback);
+    let filled = begin.map_or(n, |b| b + lookback);
+    for out in outs.iter_mut() {
+        out[..filled].fill(f64::NAN);
+        out[n..].fill(f64::NAN);
     }
-    let begin = first_valid(inputs).min(n);
-    if n - begin <= lookback {
-        return None;
+    begin.map(|b| (b, n))
+}
+
+/// The report for an output of `len` rows whose rows `..prefix` are `NaN`
+/// and whose rows `prefix..n` hold a `NaN` only if `nan`; rows past the
+/// inputs' length `n` (filled by [`prepare`]) count as interior.
+fn written(prefix: usize, nan: bool, n: usize, len: usize) -> Missing {
+    Missing {
+        prefix,
+        interior: nan || len > n,
     }
-    Some((begin, n))
 }
 
 /// TA-Lib's recursive EMA state (`TA_EMA` in default compatibility).
@@ -170,46 +184,77 @@ impl Ema {
     }
 }
 
-/// `TA_SMA(period)`: lookback `period - 1`; a running sum (add the new
-/// value, take the mean, subtract the value leaving the window).
-pub fn sma(x: &[f64], period: usize, out: &mut [f64]) {
+/// `TA_SMA`'s running sum: add the new value, take the mean, subtract the
+/// value leaving the window.
+struct MovingSum {
+    total: f64,
+    period: f64,
+}
+
+impl MovingSum {
+    /// State before the first window: `head` holds its first `period − 1` values.
+    fn new(head: &[f64]) -> Self {
+        let mut total = 0.0;
+        for &v in head {
+            total += v;
+        }
+        MovingSum {
+            total,
+            period: (head.len() + 1) as f64,
+        }
+    }
+
+    /// The mean of the window ending with `value`; `oldest` is its first value.
+    #[inline(always)]
+    fn mean(&mut self, value: f64, oldest: f64) -> f64 {
+        self.total += value;
+        let t = self.total;
+        self.total -= oldest;
+        t / self.period
+    }
+}
+
+/// `TA_SMA(period)`: lookback `period - 1`; a running sum (see [`MovingSum`]).
+pub fn sma(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
     let lookback = period.saturating_sub(1);
     let Some((b, n)) = prepare(&[x], &mut [&mut *out], period >= MA_MIN_PERIOD, lookback) else {
-        return;
+        return Missing::all(out.len());
     };
+    let len = out.len();
     let (x, out) = (&x[b..n], &mut out[b..n]);
-    let p = period as f64;
-    let mut total = 0.0;
-    for &v in &x[..lookback] {
-        total += v;
-    }
+    let mut sum = MovingSum::new(&x[..lookback]);
+    let mut nan = false;
     for (o, (&v, &old)) in out[lookback..].iter_mut().zip(x[lookback..].iter().zip(x)) {
-        total += v;
-        let t = total;
-        total -= old;
-        *o = t / p;
+        let y = sum.mean(v, old);
+        nan |= y.is_nan();
+        *o = y;
     }
+    written(b + lookback, nan, n, len)
 }
 
 fma_dispatch! {
 /// `TA_EMA(period)`: lookback `period - 1`, seeded with the SMA of the first
 /// `period` values, then `m = fma(x − m, k, m)`. `period = 1` copies the
 /// input.
-pub fn ema(x: &[f64], period: usize, out: &mut [f64]) {
+pub fn ema(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
     let lookback = period.saturating_sub(1);
     let Some((b, n)) = prepare(&[x], &mut [&mut *out], period >= MA_MIN_PERIOD, lookback) else {
-        return;
+        return Missing::all(out.len());
     };
+    let len = out.len();
     if period == 1 {
         out[b..n].copy_from_slice(&x[b..n]);
-        return;
+        return written(b, any_nan(&out[b..n]), n, len);
     }
+    let mut nan = false;
     let mut e = Ema::new(period);
     for (v, o) in x[b..n].iter().zip(out[b..n].iter_mut()) {
         if let Some(m) = e.update(*v) {
+            nan |= m.is_nan();
             *o = m;
         }
     }
+    written(b + lookback, nan, n, len)
 }
 }
 
@@ -217,23 +262,28 @@ fma_dispatch! {
 /// `TA_DEMA(period)`: `2·EMA1 − EMA2` with EMA2 the EMA of EMA1, seeded with
 /// the SMA of EMA1's first `period` values; lookback `2·(period − 1)`.
 /// `period = 1` copies the input.
-pub fn dema(x: &[f64], period: usize, out: &mut [f64]) {
+pub fn dema(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
     let lookback = 2 * period.saturating_sub(1);
     let Some((b, n)) = prepare(&[x], &mut [&mut *out], period >= MA_MIN_PERIOD, lookback) else {
-        return;
+        return Missing::all(out.len());
     };
+    let len = out.len();
     if period == 1 {
         out[b..n].copy_from_slice(&x[b..n]);
-        return;
+        return written(b, any_nan(&out[b..n]), n, len);
     }
+    let mut nan = false;
     let (mut e1, mut e2) = (Ema::new(period), Ema::new(period));
     for (v, o) in x[b..n].iter().zip(out[b..n].iter_mut()) {
         if let Some(m1) = e1.update(*v) {
             if let Some(m2) = e2.update(m1) {
-                *o = 2.0 * m1 - m2;
+                let y = 2.0 * m1 - m2;
+                nan |= y.is_nan();
+                *o = y;
             }
         }
     }
+    written(b + lookback, nan, n, len)
 }
 }
 
@@ -241,25 +291,30 @@ fma_dispatch! {
 /// `TA_TEMA(period)`: `EMA3 + (3·EMA1 − 3·EMA2)` over the chain
 /// EMA1 → EMA2 → EMA3, each seeded with the SMA of its input's first
 /// `period` values; lookback `3·(period − 1)`. `period = 1` copies the input.
-pub fn tema(x: &[f64], period: usize, out: &mut [f64]) {
+pub fn tema(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
     let lookback = 3 * period.saturating_sub(1);
     let Some((b, n)) = prepare(&[x], &mut [&mut *out], period >= MA_MIN_PERIOD, lookback) else {
-        return;
+        return Missing::all(out.len());
     };
+    let len = out.len();
     if period == 1 {
         out[b..n].copy_from_slice(&x[b..n]);
-        return;
+        return written(b, any_nan(&out[b..n]), n, len);
     }
+    let mut nan = false;
     let (mut e1, mut e2, mut e3) = (Ema::new(period), Ema::new(period), Ema::new(period));
     for (v, o) in x[b..n].iter().zip(out[b..n].iter_mut()) {
         if let Some(m1) = e1.update(*v) {
             if let Some(m2) = e2.update(m1) {
                 if let Some(m3) = e3.update(m2) {
-                    *o = m3 + (3.0 * m1 - 3.0 * m2);
+                    let y = m3 + (3.0 * m1 - 3.0 * m2);
+                    nan |= y.is_nan();
+                    *o = y;
                 }
             }
         }
     }
+    written(b + lookback, nan, n, len)
 }
 }
 
@@ -270,10 +325,11 @@ pub fn tema(x: &[f64], period: usize, out: &mut [f64]) {
 /// (the gain/loss split is branch-free: `gain += max(d, 0)`,
 /// `loss += max(d, 0) − d`). `RSI = 100 · gain / (gain + loss)`, and `0` when
 /// `gain + loss` is not positive (a flat stretch gives 0, not 50).
-pub fn rsi(x: &[f64], period: usize, out: &mut [f64]) {
+pub fn rsi(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
     let Some((b, n)) = prepare(&[x], &mut [&mut *out], period >= RSI_MIN_PERIOD, period) else {
-        return;
+        return Missing::all(out.len());
     };
+    let len = out.len();
     let (x, out) = (&x[b..n], &mut out[b..n]);
     let inv = 1.0 / period as f64;
     let p1 = (period - 1) as f64;
@@ -297,6 +353,7 @@ pub fn rsi(x: &[f64], period: usize, out: &mut [f64]) {
     loss *= inv;
     gain *= inv;
     out[period] = value(gain, loss);
+    let mut nan = out[period].is_nan();
     for (o, &v) in out[period + 1..].iter_mut().zip(&x[period + 1..]) {
         let d = v - prev;
         prev = v;
@@ -307,8 +364,11 @@ pub fn rsi(x: &[f64], period: usize, out: &mut [f64]) {
         loss += up - d;
         loss *= inv;
         gain *= inv;
-        *o = value(gain, loss);
+        let y = value(gain, loss);
+        nan |= y.is_nan();
+        *o = y;
     }
+    written(b + period, nan, n, len)
 }
 
 fma_dispatch! {
@@ -328,7 +388,7 @@ pub fn macd(
     out_macd: &mut [f64],
     out_signal: &mut [f64],
     out_hist: &mut [f64],
-) {
+) -> [Missing; 3] {
     let (fast, slow) = if slow < fast {
         (slow, fast)
     } else {
@@ -342,24 +402,51 @@ pub fn macd(
         valid,
         lookback,
     ) else {
-        return;
+        return [out_macd.len(), out_signal.len(), out_hist.len()].map(Missing::all);
     };
+    let lens = [out_macd.len(), out_signal.len(), out_hist.len()];
+    let first = b + lookback;
     let (mut ef, mut es, mut eg) = (Ema::new(fast), Ema::new(slow), Ema::new(signal));
+    // Warm-up: seed the three averages, up to the first output row.
     let fast_start = b + (slow - fast);
-    for (i, &v) in x.iter().enumerate().take(n).skip(b) {
+    let (mut m, mut g) = (f64::NAN, f64::NAN);
+    for (i, &v) in x.iter().enumerate().take(first + 1).skip(b) {
         let s = es.update(v);
         if i < fast_start {
             continue;
         }
         if let (Some(f), Some(s)) = (ef.update(v), s) {
-            let m = f - s;
-            if let Some(g) = eg.update(m) {
-                out_macd[i] = m;
-                out_signal[i] = g;
-                out_hist[i] = m - g;
+            m = f - s;
+            if let Some(signal) = eg.update(m) {
+                g = signal;
             }
         }
     }
+    out_macd[first] = m;
+    out_signal[first] = g;
+    out_hist[first] = m - g;
+    let mut nan = m.is_nan() | g.is_nan() | (m - g).is_nan();
+    // Steady state: every average seeded; the same steps without the bookkeeping.
+    let (mut f, mut s) = (ef.value, es.value);
+    let (kf, ks, kg) = (ef.k, es.k, eg.k);
+    let rows = x[first + 1..n]
+        .iter()
+        .zip(&mut out_macd[first + 1..n])
+        .zip(&mut out_signal[first + 1..n])
+        .zip(&mut out_hist[first + 1..n]);
+    for (((&v, om), os), oh) in rows {
+        s = (v - s).mul_add(ks, s);
+        f = (v - f).mul_add(kf, f);
+        m = f - s;
+        // A one-period signal line is the MACD line itself (see `Ema`).
+        g = if signal == 1 { m } else { (m - g).mul_add(kg, g) };
+        let h = m - g;
+        nan |= m.is_nan() | g.is_nan() | h.is_nan();
+        *om = m;
+        *os = g;
+        *oh = h;
+    }
+    lens.map(|len| written(first, nan, n, len))
 }
 }
 
@@ -453,11 +540,17 @@ impl<'a> RollingVar<'a> {
     }
 }
 
+/// Rows per block in the rolling-variance kernels: the sequential pass
+/// writes a block, and the square roots (which vectorise) run over it while
+/// it is still in the L1 cache.
+const BLOCK: usize = 512;
+
 /// `TA_BBANDS(period, nbdev_up, nbdev_dn, SMA)` → (upper, middle, lower).
 ///
 /// Middle is `TA_SMA`; the deviation is the square root of TA-Lib's rolling
 /// population variance (see [`stddev`]), and the bands are
-/// `middle ± deviation · nbdev`. Lookback `period − 1`.
+/// `middle ± deviation · nbdev`. Lookback `period − 1`. One pass: the mean
+/// and the variance of a block of rows, then its square roots and bands.
 pub fn bbands(
     x: &[f64],
     period: usize,
@@ -466,7 +559,7 @@ pub fn bbands(
     upper: &mut [f64],
     middle: &mut [f64],
     lower: &mut [f64],
-) {
+) -> [Missing; 3] {
     let lookback = period.saturating_sub(1);
     let valid = period >= BBANDS_MIN_PERIOD;
     let Some((b, n)) = prepare(
@@ -475,24 +568,45 @@ pub fn bbands(
         valid,
         lookback,
     ) else {
-        return;
+        return [upper.len(), middle.len(), lower.len()].map(Missing::all);
     };
-    sma(&x[b..n], period, &mut middle[b..n]);
-    let (x, middle, upper, lower) = (&x[b..n], &middle[b..n], &mut upper[b..n], &mut lower[b..n]);
+    let lens = [upper.len(), middle.len(), lower.len()];
+    let x = &x[b..n];
+    let (upper, middle, lower) = (&mut upper[b + lookback..n], &mut middle[b + lookback..n], &mut lower[b + lookback..n]);
+    let mut sum = MovingSum::new(&x[..lookback]);
     let mut var = RollingVar::new(x, period);
-    for i in lookback..x.len() {
-        let v = var.next(i);
-        let sd = if v != 0.0 { v.sqrt() } else { 0.0 };
-        let m = middle[i];
-        if nbdev_up == nbdev_dn {
-            let t = sd * nbdev_up;
-            upper[i] = m + t;
-            lower[i] = m - t;
-        } else {
-            upper[i] = m + sd * nbdev_up;
-            lower[i] = m - sd * nbdev_dn;
+    let (mut nan, mut middle_nan) = (false, false);
+    let blocks = upper.chunks_mut(BLOCK).zip(middle.chunks_mut(BLOCK)).zip(lower.chunks_mut(BLOCK));
+    for (k, ((u, m), l)) in blocks.enumerate() {
+        let first = lookback + k * BLOCK;
+        // Sequential: the mean and (in `upper`, for now) the variance.
+        for (j, (m, u)) in m.iter_mut().zip(u.iter_mut()).enumerate() {
+            let i = first + j;
+            *m = sum.mean(x[i], x[i - lookback]);
+            *u = var.next(i);
+        }
+        // Elementwise: deviation and bands.
+        for ((u, m), l) in u.iter_mut().zip(m.iter()).zip(l.iter_mut()) {
+            let v = *u;
+            let sd = if v != 0.0 { v.sqrt() } else { 0.0 };
+            let (hi, lo) = if nbdev_up == nbdev_dn {
+                let t = sd * nbdev_up;
+                (*m + t, *m - t)
+            } else {
+                (*m + sd * nbdev_up, *m - sd * nbdev_dn)
+            };
+            nan |= hi.is_nan() | lo.is_nan();
+            middle_nan |= m.is_nan();
+            *u = hi;
+            *l = lo;
         }
     }
+    let prefix = b + lookback;
+    [
+        written(prefix, nan, n, lens[0]),
+        written(prefix, middle_nan, n, lens[1]),
+        written(prefix, nan, n, lens[2]),
+    ]
 }
 
 /// `TA_STDDEV(period, nbdev)`: `sqrt(TA_VAR) · nbdev`, the population
@@ -500,7 +614,7 @@ pub fn bbands(
 /// cancellation-free rolling variance: running sums of deviations from a
 /// shift, re-anchored on the window mean when they lose precision (exactly 0
 /// on a window of identical values). Lookback `period − 1`.
-pub fn stddev(x: &[f64], period: usize, nbdev: f64, out: &mut [f64]) {
+pub fn stddev(x: &[f64], period: usize, nbdev: f64, out: &mut [f64]) -> Missing {
     let lookback = period.saturating_sub(1);
     let Some((b, n)) = prepare(
         &[x],
@@ -508,41 +622,62 @@ pub fn stddev(x: &[f64], period: usize, nbdev: f64, out: &mut [f64]) {
         period >= STDDEV_MIN_PERIOD,
         lookback,
     ) else {
-        return;
+        return Missing::all(out.len());
     };
-    let (x, out) = (&x[b..n], &mut out[b..n]);
+    let len = out.len();
+    let (x, out) = (&x[b..n], &mut out[b + lookback..n]);
     let mut var = RollingVar::new(x, period);
-    for (i, o) in out.iter_mut().enumerate().skip(lookback) {
-        let sd = var.next(i).sqrt();
-        *o = if nbdev != 1.0 { sd * nbdev } else { sd };
+    let mut nan = false;
+    for (k, block) in out.chunks_mut(BLOCK).enumerate() {
+        let first = lookback + k * BLOCK;
+        for (j, o) in block.iter_mut().enumerate() {
+            *o = var.next(first + j);
+        }
+        for o in block.iter_mut() {
+            let sd = o.sqrt();
+            let y = if nbdev != 1.0 { sd * nbdev } else { sd };
+            nan |= y.is_nan();
+            *o = y;
+        }
     }
+    written(b + lookback, nan, n, len)
 }
 
 /// `TA_ROC(period)`: `(x / x[-period] − 1) · 100`, and `0` when
 /// `x[-period] == 0`. Lookback `period`.
-pub fn roc(x: &[f64], period: usize, out: &mut [f64]) {
+pub fn roc(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
     let Some((b, n)) = prepare(&[x], &mut [&mut *out], period >= ROC_MIN_PERIOD, period) else {
-        return;
+        return Missing::all(out.len());
     };
+    let len = out.len();
     let (x, out) = (&x[b..n], &mut out[b..n]);
+    let mut nan = false;
     for (o, (&v, &old)) in out[period..].iter_mut().zip(x[period..].iter().zip(x)) {
-        *o = if old != 0.0 {
+        let y = if old != 0.0 {
             ((v / old) - 1.0) * 100.0
         } else {
             0.0
         };
+        nan |= y.is_nan();
+        *o = y;
     }
+    written(b + period, nan, n, len)
 }
 
 /// `TA_MOM(period)`: `x − x[-period]`. Lookback `period`.
-pub fn mom(x: &[f64], period: usize, out: &mut [f64]) {
+pub fn mom(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
     let Some((b, n)) = prepare(&[x], &mut [&mut *out], period >= ROC_MIN_PERIOD, period) else {
-        return;
+        return Missing::all(out.len());
     };
+    let len = out.len();
     let (x, out) = (&x[b..n], &mut out[b..n]);
+    let mut nan = false;
     for (o, (&v, &old)) in out[period..].iter_mut().zip(x[period..].iter().zip(x)) {
-        *o = v - old;
+        let y = v - old;
+        nan |= y.is_nan();
+        *o = y;
     }
+    written(b + period, nan, n, len)
 }
 
 /// TA-Lib's true range of a bar: start from `high − low`, then replace it by
@@ -568,15 +703,16 @@ fma_dispatch! {
 /// Wilder's step as TA-Lib 0.8 writes it, `atr = fma(β, atr, α · tr)` with
 /// `β = (period − 1)/period` and `α = 1 − β`. `period = 1` takes the same
 /// path (`β = 0`), which is the true range itself on finite input.
-pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f64]) {
+pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f64]) -> Missing {
     let Some((b, n)) = prepare(
         &[high, low, close],
         &mut [&mut *out],
         period >= ATR_MIN_PERIOD,
         period,
     ) else {
-        return;
+        return Missing::all(out.len());
     };
+    let len = out.len();
     let (h, l, c, out) = (&high[b..n], &low[b..n], &close[b..n], &mut out[b..n]);
     let tr = |i: usize| true_range(h[i], l[i], c[i - 1]);
     let beta = (period - 1) as f64 / period as f64;
@@ -587,10 +723,13 @@ pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f
     }
     let mut value = total / period as f64;
     out[period] = value;
+    let mut nan = value.is_nan();
     for (i, o) in out.iter_mut().enumerate().skip(period + 1) {
         value = beta.mul_add(value, alpha * tr(i));
+        nan |= value.is_nan();
         *o = value;
     }
+    written(b + period, nan, n, len)
 }
 }
 
@@ -617,18 +756,23 @@ pub fn dmi(
     plus_di: &mut [f64],
     minus_di: &mut [f64],
     adx: &mut [f64],
-) {
+) -> [Missing; 3] {
     let Some((b, n)) = prepare(
         &[high, low, close],
         &mut [&mut *plus_di, &mut *minus_di, &mut *adx],
         period >= DMI_MIN_PERIOD,
         period,
     ) else {
-        return;
+        return [plus_di.len(), minus_di.len(), adx.len()].map(Missing::all);
     };
+    let lens = [plus_di.len(), minus_di.len(), adx.len()];
     let adx_lookback = 2 * period - 1;
     let (h, l, c) = (&high[b..n], &low[b..n], &close[b..n]);
     let (plus_di, minus_di, adx) = (&mut plus_di[b..n], &mut minus_di[b..n], &mut adx[b..n]);
+    // ADX starts `period − 1` rows after the DIs; `prepare` covered the DIs' warm-up.
+    let adx_start = adx_lookback.min(adx.len());
+    adx[period..adx_start].fill(f64::NAN);
+    let (mut di_nan, mut adx_nan) = (false, false);
     let p = period as f64;
     let p1 = (period - 1) as f64;
 
@@ -663,6 +807,7 @@ pub fn dmi(
 
         let dx = if tr > 0.0 {
             let (pdi, mdi) = (100.0 * (pdm / tr), 100.0 * (mdm / tr));
+            di_nan |= pdi.is_nan() | mdi.is_nan();
             plus_di[i] = pdi;
             minus_di[i] = mdi;
             let s = mdi + pdi;
@@ -682,15 +827,22 @@ pub fn dmi(
             }
             if i == adx_lookback {
                 value = sum_dx / p;
+                adx_nan |= value.is_nan();
                 adx[i] = value;
             }
         } else {
             if let Some(dx) = dx {
                 value = (value * p1 + dx) / p;
             }
+            adx_nan |= value.is_nan();
             adx[i] = value;
         }
     }
+    [
+        written(b + period, di_nan, n, lens[0]),
+        written(b + period, di_nan, n, lens[1]),
+        written(b + adx_start, adx_nan, n, lens[2]),
+    ]
 }
 
 #[cfg(test)]
@@ -699,10 +851,35 @@ mod tests {
 
     const NAN: f64 = f64::NAN;
 
-    fn run1(f: impl Fn(&[f64], &mut [f64]), x: &[f64]) -> Vec<f64> {
-        let mut out = vec![0.0; x.len()];
-        f(x, &mut out);
+    /// A value no kernel computes here: left in a row the kernel did not write.
+    const UNWRITTEN: f64 = -7.0e300;
+
+    /// Runs a single-output kernel on an `UNWRITTEN`-filled output and checks
+    /// that it wrote every row and that its [`Missing`] report is true.
+    fn run1(f: impl Fn(&[f64], &mut [f64]) -> Missing, x: &[f64]) -> Vec<f64> {
+        let mut out = vec![UNWRITTEN; x.len()];
+        let missing = f(x, &mut out);
+        check(&out, missing);
         out
+    }
+
+    /// The three-output version of [`run1`].
+    fn run3(
+        f: impl Fn(&mut [f64], &mut [f64], &mut [f64]) -> [Missing; 3],
+        n: usize,
+    ) -> [Vec<f64>; 3] {
+        let mut outs = [vec![UNWRITTEN; n], vec![UNWRITTEN; n], vec![UNWRITTEN; n]];
+        let [a, b, c] = &mut outs;
+        let missing = f(a, b, c);
+        for (out, m) in outs.iter().zip(missing) {
+            check(out, m);
+        }
+        outs
+    }
+
+    fn check(out: &[f64], missing: Missing) {
+        assert!(!out.contains(&UNWRITTEN), "row left unwritten: {out:?}");
+        assert!(missing.holds_for(out), "{missing:?} does not hold for {out:?}");
     }
 
     /// Equal as numbers, `NaN` matching `NaN`, within `tol` absolute.
@@ -778,8 +955,7 @@ mod tests {
     #[test]
     fn macd_seeds_fast_on_the_slow_window() {
         let x: Vec<f64> = (0..12).map(|i| f64::from(i * i)).collect();
-        let (mut m, mut s, mut h) = (vec![0.0; 12], vec![0.0; 12], vec![0.0; 12]);
-        macd(&x, 2, 4, 2, &mut m, &mut s, &mut h);
+        let [m, s, h] = run3(|m, s, h| macd(&x, 2, 4, 2, m, s, h), 12);
         // Slow seed: mean(0, 1, 4, 9) = 3.5 at row 3; fast seed: mean(4, 9) = 6.5 at row 3.
         // Row 4: slow (16-3.5)*.4+3.5 = 8.5, fast (16-6.5)*2/3+6.5 = 12.8333; macd 4.3333.
         // Signal (p=2) seed mean(3, 4.3333) at row 4 -> first output row 4.
@@ -788,16 +964,14 @@ mod tests {
         assert!((s[4] - (3.0 + m[4]) / 2.0).abs() < 1e-12);
         assert!((h[4] - (m[4] - s[4])).abs() < 1e-15);
         // Swapped periods give the same result.
-        let (mut m2, mut s2, mut h2) = (vec![0.0; 12], vec![0.0; 12], vec![0.0; 12]);
-        macd(&x, 4, 2, 2, &mut m2, &mut s2, &mut h2);
+        let [m2, _, _] = run3(|m, s, h| macd(&x, 4, 2, 2, m, s, h), 12);
         assert_close(&m2, &m, 0.0);
     }
 
     #[test]
     fn bbands_and_stddev_population() {
         let x = [1.0, 2.0, 3.0, 4.0];
-        let (mut u, mut m, mut l) = (vec![0.0; 4], vec![0.0; 4], vec![0.0; 4]);
-        bbands(&x, 2, 2.0, 2.0, &mut u, &mut m, &mut l);
+        let [u, m, l] = run3(|u, m, l| bbands(&x, 2, 2.0, 2.0, u, m, l), 4);
         // Population std of two values one apart is 0.5.
         assert_close(&m, &[NAN, 1.5, 2.5, 3.5], 1e-15);
         assert_close(&u, &[NAN, 2.5, 3.5, 4.5], 1e-12);
@@ -835,10 +1009,9 @@ mod tests {
         let l = [9.0, 10.0, 10.5, 9.0];
         let c = [9.5, 10.5, 11.0, 10.0];
         // TR: row1 max(1, 1.5, .5) = 1.5; row2 max(1.5, 1.5, 0) = 1.5; row3 max(2, 0, 2) = 2.
-        let mut out = vec![0.0; 4];
-        atr(&h, &l, &c, 2, &mut out);
+        let out = run1(|_, o| atr(&h, &l, &c, 2, o), &c);
         assert_close(&out, &[NAN, NAN, 1.5, 1.75], 1e-15);
-        atr(&h, &l, &c, 1, &mut out);
+        let out = run1(|_, o| atr(&h, &l, &c, 1, o), &c);
         assert_close(&out, &[NAN, 1.5, 1.5, 2.0], 0.0);
     }
 
@@ -847,8 +1020,7 @@ mod tests {
         let h = [10.0, 11.0, 12.0, 11.0, 13.0];
         let l = [9.0, 10.0, 10.5, 9.0, 11.0];
         let c = [9.5, 10.5, 11.0, 10.0, 12.0];
-        let (mut p, mut m, mut a) = (vec![0.0; 5], vec![0.0; 5], vec![0.0; 5]);
-        dmi(&h, &l, &c, 2, &mut p, &mut m, &mut a);
+        let [p, m, a] = run3(|p, m, a| dmi(&h, &l, &c, 2, p, m, a), 5);
         // Row 1: up 1, down -1 -> +DM 1; TR 1.5.  Row 2: up 1, down -.5 -> +DM;
         // smoothed +DM = 1 - .5 + 1 = 1.5, -DM 0, TR = 1.5 - .75 + 1.5 = 2.25.
         assert!(p[..2].iter().all(|v| v.is_nan()));
@@ -870,8 +1042,7 @@ mod tests {
         for f in [ema, dema, tema, sma] {
             assert_eq!(run1(|x, o| f(x, 1, o), &x), x.to_vec());
         }
-        let (mut m, mut s, mut h) = (vec![0.0; 5], vec![0.0; 5], vec![0.0; 5]);
-        macd(&x, 2, 3, 1, &mut m, &mut s, &mut h);
+        let [m, s, h] = run3(|m, s, h| macd(&x, 2, 3, 1, m, s, h), 5);
         assert_eq!(m[2..], s[2..]);
         assert!(h[2..].iter().all(|v| *v == 0.0));
     }
@@ -902,8 +1073,7 @@ mod tests {
         let h = [2.0, 3.0, 4.5, 4.0, 6.0];
         let l = [1.0, 2.0, 3.0, 3.5, 4.0];
         let c = [1.5, 2.5, 4.0, 3.8, 5.0];
-        let mut out = vec![0.0; 5];
-        atr(&h, &l, &c, 3, &mut out);
+        let out = run1(|_, o| atr(&h, &l, &c, 3, o), &c);
         // TR rows 1..=3: 1.5, 2.0, 0.5 -> seed 4/3; row 4: TR 2.2.
         let beta = 2.0 / 3.0;
         let alpha = 1.0 - beta;
@@ -914,8 +1084,7 @@ mod tests {
     #[test]
     fn dmi_flat_bars_are_zero() {
         let x = [1.5; 8];
-        let (mut p, mut m, mut a) = (vec![0.0; 8], vec![0.0; 8], vec![0.0; 8]);
-        dmi(&x, &x, &x, 2, &mut p, &mut m, &mut a);
+        let [p, m, a] = run3(|p, m, a| dmi(&x, &x, &x, 2, p, m, a), 8);
         assert_close(&p, &[NAN, NAN, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], 0.0);
         assert_close(&m, &[NAN, NAN, 0.0, 0.0, 0.0, 0.0, 0.0, 0.0], 0.0);
         assert_close(&a, &[NAN, NAN, NAN, 0.0, 0.0, 0.0, 0.0, 0.0], 0.0);
@@ -930,26 +1099,31 @@ mod tests {
             1e-15,
         );
         let y = [1.0, NAN, 3.0, 4.0, f64::INFINITY, 1.0];
+        // Every row is written and every report holds, the interior NaN included.
         for f in [sma, ema, dema, tema, rsi, roc, mom] {
             for p in 0..8 {
                 let _ = run1(|x, o| f(x, p, o), &y);
             }
         }
         for p in 0..8 {
-            let mut o = vec![0.0; 6];
-            let mut o2 = vec![0.0; 6];
-            let mut o3 = vec![0.0; 6];
-            stddev(&y, p, 1.0, &mut o);
-            bbands(&y, p, 2.0, 2.0, &mut o, &mut o2, &mut o3);
-            atr(&y, &y, &y, p, &mut o);
-            dmi(&y, &y, &y, p, &mut o, &mut o2, &mut o3);
+            let _ = run1(|x, o| stddev(x, p, 1.0, o), &y);
+            let _ = run1(|x, o| atr(x, x, x, p, o), &y);
+            let _ = run3(|a, b, c| bbands(&y, p, 2.0, 2.0, a, b, c), 6);
+            let _ = run3(|a, b, c| dmi(&y, &y, &y, p, a, b, c), 6);
             for q in 0..4 {
-                macd(&y, p, q, 2, &mut o, &mut o2, &mut o3);
+                let _ = run3(|a, b, c| macd(&y, p, q, 2, a, b, c), 6);
             }
-            // Mismatched lengths never index out of bounds.
-            atr(&y, &y[..3], &y, p, &mut o);
-            dmi(&y[..4], &y, &y, p, &mut o, &mut o2, &mut o3);
+            // Mismatched lengths never index out of bounds; rows past the
+            // shortest input are missing.
+            let _ = run1(|x, o| atr(x, &x[..3], x, p, o), &y);
+            let _ = run3(|a, b, c| dmi(&y[..4], &y, &y, p, a, b, c), 6);
         }
+        // A NaN after the warm-up is reported, not hidden.
+        let mut z = vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0];
+        z[4] = NAN;
+        let mut out = vec![0.0; 6];
+        assert!(mom(&z, 1, &mut out).interior);
+        assert!(!mom(&[1.0, 2.0, 3.0], 1, &mut out[..3]).interior);
         // All-missing input gives all-missing output.
         assert!(run1(|x, o| ema(x, 2, o), &[NAN; 4])
             .iter()

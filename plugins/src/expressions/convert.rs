@@ -1,7 +1,9 @@
 //! Column <-> slice conversion shared by every expression.
 
-use arrow::bitmap::Bitmap;
+use arrow::bitmap::{Bitmap, MutableBitmap};
 use polars::prelude::*;
+
+use crate::kernels::missing::Missing;
 
 /// Calls `f` with every input as a contiguous `f64` slice, nulls as `NaN`.
 ///
@@ -58,10 +60,38 @@ pub(crate) fn with_f64_input<R>(s: &Series, f: impl FnOnce(&[f64]) -> R) -> Pola
 }
 
 /// Builds a Float64 column from kernel output, `NaN` becoming null.
-///
-/// The vector is moved in without a copy; the validity bitmap is packed
-/// eight rows per byte in one pass and dropped when nothing is missing.
 pub(crate) fn f64_output(name: PlSmallStr, out: Vec<f64>) -> Series {
+    f64_output_with(name, out, Missing::unknown())
+}
+
+/// [`f64_output`] for a kernel that reported where its `NaN` are.
+///
+/// The vector is moved in without a copy. When the kernel saw no `NaN` after
+/// its warm-up, the validity bitmap is written from the warm-up length alone;
+/// otherwise it is packed from the values, eight rows per byte in one pass.
+/// Either way it is dropped when nothing is missing.
+pub(crate) fn f64_output_with(name: PlSmallStr, out: Vec<f64>, missing: Missing) -> Series {
+    debug_assert!(missing.holds_for(&out), "kernel report {missing:?} is wrong");
+    let validity = if missing.interior {
+        nan_validity(&out)
+    } else {
+        prefix_validity(missing.prefix.min(out.len()), out.len())
+    };
+    Float64Chunked::from_vec_validity(name, out, validity).into_series()
+}
+
+/// Validity with the first `prefix` of `len` rows null, `None` if none are.
+fn prefix_validity(prefix: usize, len: usize) -> Option<Bitmap> {
+    (prefix > 0).then(|| {
+        let mut bits = MutableBitmap::with_capacity(len);
+        bits.extend_constant(prefix, false);
+        bits.extend_constant(len - prefix, true);
+        bits.into()
+    })
+}
+
+/// Validity with every `NaN` row null, `None` if there is none.
+fn nan_validity(out: &[f64]) -> Option<Bitmap> {
     let mut bytes = Vec::with_capacity(out.len().div_ceil(8));
     let mut valid = 0usize;
     for chunk in out.chunks(8) {
@@ -72,14 +102,18 @@ pub(crate) fn f64_output(name: PlSmallStr, out: Vec<f64>) -> Series {
         valid += byte.count_ones() as usize;
         bytes.push(byte);
     }
-    let validity = (valid < out.len()).then(|| Bitmap::from_u8_vec(bytes, out.len()));
-    Float64Chunked::from_vec_validity(name, out, validity).into_series()
+    (valid < out.len()).then(|| Bitmap::from_u8_vec(bytes, out.len()))
 }
 
 /// A Struct column of Float64 fields (each `NaN` becoming null).
 pub(crate) fn struct_output(name: PlSmallStr, fields: Vec<(&str, Vec<f64>)>) -> PolarsResult<Series> {
-    let len = fields.first().map_or(0, |(_, v)| v.len());
-    let series: Vec<Series> = fields.into_iter().map(|(n, v)| f64_output(n.into(), v)).collect();
+    struct_output_with(name, fields.into_iter().map(|(n, v)| (n, v, Missing::unknown())).collect())
+}
+
+/// [`struct_output`] for a kernel that reported where each field's `NaN` are.
+pub(crate) fn struct_output_with(name: PlSmallStr, fields: Vec<(&str, Vec<f64>, Missing)>) -> PolarsResult<Series> {
+    let len = fields.first().map_or(0, |(_, v, _)| v.len());
+    let series: Vec<Series> = fields.into_iter().map(|(n, v, m)| f64_output_with(n.into(), v, m)).collect();
     Ok(StructChunked::from_series(name, len, series.iter())?.into_series())
 }
 

@@ -4,8 +4,27 @@
 use polars::prelude::*;
 use serde::Deserialize;
 
-use super::{f64_output, struct_dtype, with_f64_input, with_f64_inputs};
+use super::{f64_output_with, struct_dtype, with_f64_input, with_f64_inputs};
 use crate::kernels::buffer::zeroed;
+use crate::kernels::missing::Missing;
+
+/// What a kernel says about the `NaN` it wrote: a [`Missing`] report, or
+/// nothing (`()`), in which case the output is scanned for them.
+pub(crate) trait Report {
+    fn missing(self) -> Missing;
+}
+
+impl Report for () {
+    fn missing(self) -> Missing {
+        Missing::unknown()
+    }
+}
+
+impl Report for Missing {
+    fn missing(self) -> Missing {
+        self
+    }
+}
 
 /// Keyword arguments of the indicators that take one period.
 #[derive(Deserialize)]
@@ -56,13 +75,13 @@ pub(crate) fn dmi_type(fields: &[Field]) -> PolarsResult<Field> {
 }
 
 /// Runs a single-output kernel over the first input.
-pub(crate) fn unary(inputs: &[Series], kernel: impl FnOnce(&[f64], &mut [f64])) -> PolarsResult<Series> {
-    let out = with_f64_input(&inputs[0], |x| {
+pub(crate) fn unary<R: Report>(inputs: &[Series], kernel: impl FnOnce(&[f64], &mut [f64]) -> R) -> PolarsResult<Series> {
+    let (out, missing) = with_f64_input(&inputs[0], |x| {
         let mut out = zeroed(x.len());
-        kernel(x, &mut out);
-        out
+        let missing = kernel(x, &mut out).missing();
+        (out, missing)
     })?;
-    Ok(f64_output(inputs[0].name().clone(), out))
+    Ok(f64_output_with(inputs[0].name().clone(), out, missing))
 }
 
 /// The `[close, high, low]` inputs, or an error if fewer were given.
@@ -74,16 +93,16 @@ pub(crate) fn clh(inputs: &[Series]) -> PolarsResult<&[Series]> {
 }
 
 /// Runs a single-output kernel over `[close, high, low]` as `(h, l, c)`.
-pub(crate) fn ohlc(
+pub(crate) fn ohlc<R: Report>(
     inputs: &[Series],
-    kernel: impl FnOnce(&[f64], &[f64], &[f64], &mut [f64]),
+    kernel: impl FnOnce(&[f64], &[f64], &[f64], &mut [f64]) -> R,
 ) -> PolarsResult<Series> {
-    let out = with_f64_inputs(clh(inputs)?, |x| {
+    let (out, missing) = with_f64_inputs(clh(inputs)?, |x| {
         let mut out = zeroed(x[0].len());
-        kernel(x[1], x[2], x[0], &mut out);
-        out
+        let missing = kernel(x[1], x[2], x[0], &mut out).missing();
+        (out, missing)
     })?;
-    Ok(f64_output(inputs[0].name().clone(), out))
+    Ok(f64_output_with(inputs[0].name().clone(), out, missing))
 }
 
 /// Three zeroed output buffers of length `n`.

@@ -13,10 +13,10 @@ use polars::prelude::*;
 use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
-use super::shared::{MacdKwargs, PeriodKwargs, band_type, clh, dmi_type, finite, float_type, macd_type, three, unary};
-use super::{f64_output, struct_output, with_f64_input, with_f64_inputs};
+use super::shared::{MacdKwargs, PeriodKwargs, band_type, clh, dmi_type, finite, float_type, macd_type, ohlc, three, unary};
+use super::with_f64_inputs;
+use super::{struct_output_with, with_f64_input};
 use crate::kernels::talib;
-use crate::kernels::buffer::zeroed;
 
 /// An integer period of at least `min` (TA-Lib's lower bound for `function`),
 /// or an error naming the parameter.
@@ -93,14 +93,15 @@ fn talib_macd(inputs: &[Series], kwargs: MacdKwargs) -> PolarsResult<Series> {
     let fast = period("fast", kwargs.fast, talib::MACD_MIN_PERIOD, "MACD")?;
     let slow = period("slow", kwargs.slow, talib::MACD_MIN_PERIOD, "MACD")?;
     let signal = period("signal", kwargs.signal, talib::MACD_MIN_SIGNAL, "MACD")?;
-    let (m, s, h) = with_f64_input(&inputs[0], |x| {
+    let (m, s, h, missing) = with_f64_input(&inputs[0], |x| {
         let (mut m, mut s, mut h) = three(x.len());
-        talib::macd(x, fast, slow, signal, &mut m, &mut s, &mut h);
-        (m, s, h)
+        let missing = talib::macd(x, fast, slow, signal, &mut m, &mut s, &mut h);
+        (m, s, h, missing)
     })?;
-    struct_output(
+    let [mm, ms, mh] = missing;
+    struct_output_with(
         inputs[0].name().clone(),
-        vec![("macd", m), ("signal", s), ("histogram", h)],
+        vec![("macd", m, mm), ("signal", s, ms), ("histogram", h, mh)],
     )
 }
 
@@ -115,14 +116,15 @@ struct BollingerKwargs {
 fn talib_bollinger(inputs: &[Series], kwargs: BollingerKwargs) -> PolarsResult<Series> {
     let p = period("period", kwargs.period, talib::BBANDS_MIN_PERIOD, "BBANDS")?;
     let k = finite("std_factor", kwargs.std_factor)?;
-    let (u, m, l) = with_f64_input(&inputs[0], |x| {
+    let (u, m, l, missing) = with_f64_input(&inputs[0], |x| {
         let (mut u, mut m, mut l) = three(x.len());
-        talib::bbands(x, p, k, k, &mut u, &mut m, &mut l);
-        (u, m, l)
+        let missing = talib::bbands(x, p, k, k, &mut u, &mut m, &mut l);
+        (u, m, l, missing)
     })?;
-    struct_output(
+    let [mu, mm, ml] = missing;
+    struct_output_with(
         inputs[0].name().clone(),
-        vec![("upper", u), ("middle", m), ("lower", l)],
+        vec![("upper", u, mu), ("middle", m, mm), ("lower", l, ml)],
     )
 }
 
@@ -132,13 +134,7 @@ fn talib_bollinger(inputs: &[Series], kwargs: BollingerKwargs) -> PolarsResult<S
 #[polars_expr(output_type_func=float_type)]
 fn talib_atr(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let p = period("period", kwargs.period, talib::ATR_MIN_PERIOD, "ATR")?;
-    let inputs = clh(inputs)?;
-    let out = with_f64_inputs(inputs, |x| {
-        let mut out = zeroed(x[0].len());
-        talib::atr(x[1], x[2], x[0], p, &mut out);
-        out
-    })?;
-    Ok(f64_output(inputs[0].name().clone(), out))
+    ohlc(inputs, |h, l, c, out| talib::atr(h, l, c, p, out))
 }
 
 /// `PLUS_DI`, `MINUS_DI`, `ADX` (one `period`) on `[close, high, low]` →
@@ -147,13 +143,14 @@ fn talib_atr(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
 fn talib_dmi(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let p = period("period", kwargs.period, talib::DMI_MIN_PERIOD, "ADX")?;
     let inputs = clh(inputs)?;
-    let (pdi, mdi, adx) = with_f64_inputs(inputs, |x| {
+    let (pdi, mdi, adx, missing) = with_f64_inputs(inputs, |x| {
         let (mut pdi, mut mdi, mut adx) = three(x[0].len());
-        talib::dmi(x[1], x[2], x[0], p, &mut pdi, &mut mdi, &mut adx);
-        (pdi, mdi, adx)
+        let missing = talib::dmi(x[1], x[2], x[0], p, &mut pdi, &mut mdi, &mut adx);
+        (pdi, mdi, adx, missing)
     })?;
-    struct_output(
+    let [mp, mm, ma] = missing;
+    struct_output_with(
         inputs[0].name().clone(),
-        vec![("plus_di", pdi), ("minus_di", mdi), ("adx", adx)],
+        vec![("plus_di", pdi, mp), ("minus_di", mdi, mm), ("adx", adx, ma)],
     )
 }
