@@ -696,6 +696,23 @@ fn true_range(high: f64, low: f64, prev_close: f64) -> f64 {
     range
 }
 
+/// TA-Lib's (+DM, −DM) of a bar from `up = high − prev_high` and
+/// `down = prev_low − low`: `−DM = down` if `down > 0 && up < down`, else
+/// `+DM = up` if `up > 0 && up > down`; the other (or both) `0`.
+///
+/// TA-Lib adds only the chosen one to its running sum; adding `0.0` to the
+/// other instead changes no bit (the sums are never `−0`), and computing
+/// both as selects keeps the unpredictable choice out of the branch
+/// predictor's way.
+#[inline(always)]
+fn directional_movement(up: f64, down: f64) -> (f64, f64) {
+    // `&` rather than `&&`, and masks rather than branches: no jumps.
+    let minus = (down > 0.0) & (up < down);
+    let plus = !minus & (up > 0.0) & (up > down);
+    let keep = |v: f64, on: bool| f64::from_bits(v.to_bits() & u64::from(on).wrapping_neg());
+    (keep(up, plus), keep(down, minus))
+}
+
 fma_dispatch! {
 /// `TA_ATR(period)` on (high, low, close): lookback `period`.
 ///
@@ -769,73 +786,54 @@ pub fn dmi(
     let adx_lookback = 2 * period - 1;
     let (h, l, c) = (&high[b..n], &low[b..n], &close[b..n]);
     let (plus_di, minus_di, adx) = (&mut plus_di[b..n], &mut minus_di[b..n], &mut adx[b..n]);
-    // ADX starts `period − 1` rows after the DIs; `prepare` covered the DIs' warm-up.
-    let adx_start = adx_lookback.min(adx.len());
-    adx[period..adx_start].fill(f64::NAN);
-    let (mut di_nan, mut adx_nan) = (false, false);
     let p = period as f64;
     let p1 = (period - 1) as f64;
-
-    let (mut prev_high, mut prev_low, mut prev_close) = (h[0], l[0], c[0]);
-    let (mut pdm, mut mdm, mut tr) = (0.0, 0.0, 0.0);
+    let mut dm = DirectionalSums::new(h[0], l[0], c[0]);
+    for i in 1..period {
+        dm.add(h[i], l[i], c[i]);
+    }
+    // The DIs from row `period`; ADX's seed sums the DX of rows up to `adx_lookback`.
+    let adx_start = adx_lookback.min(h.len());
+    adx[period..adx_start].fill(f64::NAN);
+    let (mut di_nan, mut adx_nan) = (false, false);
     let mut sum_dx = 0.0;
-    let mut value = 0.0;
-    for i in 1..h.len() {
-        let up = h[i] - prev_high;
-        prev_high = h[i];
-        let down = prev_low - l[i];
-        prev_low = l[i];
-        let range = true_range(prev_high, prev_low, prev_close);
-        prev_close = c[i];
-        if i < period {
-            if down > 0.0 && up < down {
-                mdm += down;
-            } else if up > 0.0 && up > down {
-                pdm += up;
-            }
-            tr += range;
-            continue;
+    for i in period..adx_start {
+        let (pdi, mdi, dx) = dm.smooth(h[i], l[i], c[i], p);
+        di_nan |= pdi.is_nan() | mdi.is_nan();
+        plus_di[i] = pdi;
+        minus_di[i] = mdi;
+        if let Some(dx) = dx {
+            sum_dx += dx;
         }
-        mdm -= mdm / p;
-        pdm -= pdm / p;
-        if down > 0.0 && up < down {
-            mdm += down;
-        } else if up > 0.0 && up > down {
-            pdm += up;
+    }
+    if adx_start < h.len() {
+        let i = adx_start;
+        let (pdi, mdi, dx) = dm.smooth(h[i], l[i], c[i], p);
+        di_nan |= pdi.is_nan() | mdi.is_nan();
+        plus_di[i] = pdi;
+        minus_di[i] = mdi;
+        if let Some(dx) = dx {
+            sum_dx += dx;
         }
-        tr = tr - tr / p + range;
-
-        let dx = if tr > 0.0 {
-            let (pdi, mdi) = (100.0 * (pdm / tr), 100.0 * (mdm / tr));
+        let mut value = sum_dx / p;
+        adx_nan |= value.is_nan();
+        adx[i] = value;
+        let rows = h[i + 1..]
+            .iter()
+            .zip(&l[i + 1..])
+            .zip(&c[i + 1..])
+            .zip(plus_di[i + 1..].iter_mut().zip(&mut minus_di[i + 1..]))
+            .zip(&mut adx[i + 1..]);
+        for ((((&h, &l), &c), (pd, md)), a) in rows {
+            let (pdi, mdi, dx) = dm.smooth(h, l, c, p);
             di_nan |= pdi.is_nan() | mdi.is_nan();
-            plus_di[i] = pdi;
-            minus_di[i] = mdi;
-            let s = mdi + pdi;
-            if is_zero(s) {
-                None
-            } else {
-                Some(100.0 * ((mdi - pdi).abs() / s))
-            }
-        } else {
-            plus_di[i] = 0.0;
-            minus_di[i] = 0.0;
-            None
-        };
-        if i <= adx_lookback {
-            if let Some(dx) = dx {
-                sum_dx += dx;
-            }
-            if i == adx_lookback {
-                value = sum_dx / p;
-                adx_nan |= value.is_nan();
-                adx[i] = value;
-            }
-        } else {
+            *pd = pdi;
+            *md = mdi;
             if let Some(dx) = dx {
                 value = (value * p1 + dx) / p;
             }
             adx_nan |= value.is_nan();
-            adx[i] = value;
+            *a = value;
         }
     }
     [
@@ -843,6 +841,63 @@ pub fn dmi(
         written(b + period, di_nan, n, lens[1]),
         written(b + adx_start, adx_nan, n, lens[2]),
     ]
+}
+
+/// The running +DM, −DM and true-range sums of [`dmi`], with the previous bar.
+struct DirectionalSums {
+    plus: f64,
+    minus: f64,
+    range: f64,
+    prev: (f64, f64, f64),
+}
+
+impl DirectionalSums {
+    fn new(high: f64, low: f64, close: f64) -> Self {
+        DirectionalSums {
+            plus: 0.0,
+            minus: 0.0,
+            range: 0.0,
+            prev: (high, low, close),
+        }
+    }
+
+    /// The bar's (+DM, −DM, true range); the bar becomes the previous one.
+    #[inline(always)]
+    fn bar(&mut self, high: f64, low: f64, close: f64) -> (f64, f64, f64) {
+        let (prev_high, prev_low, prev_close) = self.prev;
+        self.prev = (high, low, close);
+        let (plus, minus) = directional_movement(high - prev_high, prev_low - low);
+        (plus, minus, true_range(high, low, prev_close))
+    }
+
+    /// Adds a bar to the sums (rows before `period`).
+    #[inline(always)]
+    fn add(&mut self, high: f64, low: f64, close: f64) {
+        let (plus, minus, range) = self.bar(high, low, close);
+        self.minus += minus;
+        self.plus += plus;
+        self.range += range;
+    }
+
+    /// Wilder-smooths a bar into the sums (`s − s/p + today`) and returns
+    /// (+DI, −DI, DX); DX is `None` where TA-Lib skips it.
+    #[inline(always)]
+    fn smooth(&mut self, high: f64, low: f64, close: f64, p: f64) -> (f64, f64, Option<f64>) {
+        let (plus, minus, range) = self.bar(high, low, close);
+        self.minus -= self.minus / p;
+        self.plus -= self.plus / p;
+        self.minus += minus;
+        self.plus += plus;
+        self.range = self.range - self.range / p + range;
+        if self.range > 0.0 {
+            let (pdi, mdi) = (100.0 * (self.plus / self.range), 100.0 * (self.minus / self.range));
+            let s = mdi + pdi;
+            let dx = (!is_zero(s)).then(|| 100.0 * ((mdi - pdi).abs() / s));
+            (pdi, mdi, dx)
+        } else {
+            (0.0, 0.0, None)
+        }
+    }
 }
 
 #[cfg(test)]
