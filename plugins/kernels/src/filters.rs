@@ -1,51 +1,90 @@
 //! Kalman and GARCH filters (SPEC 2.12–2.14, 2.16–2.20) and their
 //! per-row rolling-local variants.
 
-use crate::volatility::{z_from, StdKind};
 use crate::buffer::zeroed;
+use crate::missing::{Missing, Watch};
+use crate::rolling::StreamingStd;
+use crate::volatility::{z, z_from, StdKind};
 
 /// `KALMAN_MEAN(R, Q)` of SPEC 2.12 (only `NaN` counts as missing).
 ///
 /// Reference: after the first missing close every later estimate is missing.
 /// With `carry_gaps` (omega_pl's corrected option) a missing close carries
 /// the estimate (emitted on the gap row) and grows the variance by `Q`.
-pub fn kalman_mean(c: &[f64], r: f64, q: f64, carry_gaps: bool, out: &mut [f64]) {
-    out.fill(f64::NAN);
-    let Some(f) = c.iter().position(|v| !v.is_nan()) else { return };
-    let mut x = c[f];
-    let mut p = r;
-    // Once the variance reaches its exact fixed point, the gain is the same on
-    // every later gap-free step (same operands, same result), so it is kept.
-    let mut steady: Option<f64> = None;
-    out[f] = x;
-    for k in f + 1..c.len() {
-        if !c[k].is_nan() {
-            let gain = match steady {
+pub fn kalman_mean(c: &[f64], r: f64, q: f64, carry_gaps: bool, out: &mut [f64]) -> Missing {
+    let mut k = Kalman::new(r, q, carry_gaps);
+    let mut watch = Watch::default();
+    for (o, &v) in out.iter_mut().zip(c) {
+        *o = k.step(v);
+        watch.see(*o);
+    }
+    watch.report()
+}
+
+/// The SPEC 2.12 filter one row at a time.
+struct Kalman {
+    r: f64,
+    q: f64,
+    carry_gaps: bool,
+    /// Estimate and variance; `None` before the first present close.
+    state: Option<(f64, f64)>,
+    /// Once the variance reaches its exact fixed point, the gain is the same
+    /// on every later gap-free step (same operands, same result): kept here.
+    steady: Option<f64>,
+    /// The reference lost the estimate at a gap: every later row is missing.
+    lost: bool,
+}
+
+impl Kalman {
+    fn new(r: f64, q: f64, carry_gaps: bool) -> Self {
+        Kalman { r, q, carry_gaps, state: None, steady: None, lost: false }
+    }
+
+    /// Feeds the next close; returns the estimate (`NaN` where missing).
+    #[inline(always)]
+    fn step(&mut self, c: f64) -> f64 {
+        let Some((x, p)) = &mut self.state else {
+            if c.is_nan() {
+                return f64::NAN;
+            }
+            self.state = Some((c, self.r));
+            return c;
+        };
+        if self.lost {
+            return f64::NAN;
+        }
+        if !c.is_nan() {
+            let gain = match self.steady {
                 Some(gain) => gain,
                 None => {
-                    let prior = (if p.is_nan() { r } else { p }) + q;
-                    let gain = prior / (prior + r);
+                    let prior = (if p.is_nan() { self.r } else { *p }) + self.q;
+                    let gain = prior / (prior + self.r);
                     let next = (1.0 - gain) * prior;
-                    if next == p {
-                        steady = Some(gain);
+                    if next == *p {
+                        self.steady = Some(gain);
                     }
-                    p = next;
+                    *p = next;
                     gain
                 }
             };
-            x += gain * (c[k] - x);
-        } else if carry_gaps {
-            p += q;
-            steady = None;
+            *x += gain * (c - *x);
+        } else if self.carry_gaps {
+            *p += self.q;
+            self.steady = None;
         } else {
-            // The reference loses the estimate for good: every later row is missing.
-            return;
+            self.lost = true;
+            return f64::NAN;
         }
-        out[k] = x;
+        *x
     }
 }
 
 /// `KALMAN_ZSCORE(window, R, Q)` of SPEC 2.13.
+///
+/// With the streaming std (the reference) filter, residual, rolling std and
+/// z-score run in one pass, the residuals of the current window in a ring:
+/// the filter's and the std's dependency chains overlap, and no
+/// intermediate column is written.
 pub fn kalman_zscore(
     c: &[f64],
     window: usize,
@@ -54,14 +93,26 @@ pub fn kalman_zscore(
     carry_gaps: bool,
     std: StdKind,
     out: &mut [f64],
-) {
+) -> Missing {
     let n = c.len();
+    if std == StdKind::Streaming {
+        let mut k = Kalman::new(r, q, carry_gaps);
+        let mut sd = StreamingStd::new(window, 1);
+        let mut watch = Watch::default();
+        for (o, &v) in out.iter_mut().zip(c) {
+            let res = v - k.step(v);
+            *o = z(res, sd.push(res));
+            watch.see(*o);
+        }
+        return watch.report();
+    }
     let mut km = zeroed(n);
     kalman_mean(c, r, q, carry_gaps, &mut km);
     let res: Vec<f64> = c.iter().zip(&km).map(|(x, m)| x - m).collect();
     let mut sd = zeroed(n);
     std.rolling(&res, window, &mut sd);
     z_from(&res, &sd, out);
+    Missing::unknown()
 }
 
 /// GARCH(1,1) parameters shared by every GARCH-based indicator (SPEC 2.16).
@@ -524,6 +575,31 @@ mod tests {
         kalman_mean(&c, 0.01, 1.0, true, &mut out);
         assert_eq!(out[3], out[2]);
         assert!(out[4].is_finite() && out[4] > out[3]);
+    }
+
+    #[test]
+    fn fused_kalman_zscore_equals_the_three_steps() {
+        let mut c: Vec<f64> = (0..400).map(|i| 1.1 + 1e-3 * (f64::from(i) * 0.21).sin()).collect();
+        c[..3].fill(N);
+        c[150..170].fill(1.2); // flat residuals: zero std, 0/0
+        c[300] = N; // reference: missing for good; carried: one gap row
+        for carry in [false, true] {
+            for window in [0, 1, 2, 20, 100, 500] {
+                let mut km = vec![0.0; c.len()];
+                kalman_mean(&c, 0.01, 1.0, carry, &mut km);
+                let res: Vec<f64> = c.iter().zip(&km).map(|(x, m)| x - m).collect();
+                let mut sd = vec![0.0; c.len()];
+                crate::rolling::roll_std(&res, window, 1, &mut sd);
+                let mut want = vec![0.0; c.len()];
+                z_from(&res, &sd, &mut want);
+                let mut got = vec![0.0; c.len()];
+                let missing = kalman_zscore(&c, window, 0.01, 1.0, carry, StdKind::Streaming, &mut got);
+                assert!(missing.holds_for(&got), "{missing:?}");
+                for (g, w) in got.iter().zip(&want) {
+                    assert!(g.to_bits() == w.to_bits() || g.is_nan() && w.is_nan(), "{g} vs {w}");
+                }
+            }
+        }
     }
 
     #[test]

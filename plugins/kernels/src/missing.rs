@@ -35,6 +35,33 @@ impl Missing {
     }
 }
 
+/// Builds a [`Missing`] report from the values a kernel writes, in row order.
+#[derive(Debug, Default)]
+pub struct Watch {
+    rows: usize,
+    first_value: Option<usize>,
+    interior: bool,
+}
+
+impl Watch {
+    /// Records the next row's output.
+    #[inline(always)]
+    pub fn see(&mut self, v: f64) {
+        let nan = v.is_nan();
+        match self.first_value {
+            Some(_) => self.interior |= nan,
+            None if !nan => self.first_value = Some(self.rows),
+            None => {}
+        }
+        self.rows += 1;
+    }
+
+    /// The report for the rows seen.
+    pub fn report(&self) -> Missing {
+        Missing { prefix: self.first_value.unwrap_or(self.rows), interior: self.interior }
+    }
+}
+
 /// Whether any of `values` is `NaN`; a branch-free scan the compiler
 /// vectorises, meant for a block a kernel has just written (still in cache).
 #[inline]
@@ -57,5 +84,12 @@ mod tests {
         assert!(!m.holds_for(&[nan, 1.0, nan]));
         assert!(!m.holds_for(&[]));
         assert!(any_nan(&[1.0, nan]) && !any_nan(&[1.0, f64::INFINITY]) && !any_nan(&[]));
+        for values in [&[][..], &[nan, nan], &[nan, 1.0, 2.0], &[1.0, nan, 2.0], &[nan, 1.0, nan]] {
+            let mut w = Watch::default();
+            values.iter().for_each(|&v| w.see(v));
+            let m = w.report();
+            assert!(m.holds_for(values), "{values:?}: {m:?}");
+            assert_eq!(m.interior, values.iter().skip_while(|v| v.is_nan()).any(|v| v.is_nan()));
+        }
     }
 }

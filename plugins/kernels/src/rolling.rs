@@ -32,6 +32,11 @@ trait Streaming {
 }
 
 fn drive<S: Streaming>(x: &[f64], w: usize, state: &mut S, mut emit: impl FnMut(usize, &S)) {
+    if w == 0 {
+        // No window: the empty state everywhere (every result missing).
+        (0..x.len()).for_each(|t| emit(t, state));
+        return;
+    }
     for t in 0..x.len() {
         if t == 0 || w == 1 {
             let lo = (t + 1).saturating_sub(w);
@@ -202,6 +207,52 @@ fn std_of(s: &VarState, w: usize, ddof: usize) -> f64 {
         }
     } else {
         f64::NAN
+    }
+}
+
+/// [`roll_std`] one row at a time, for kernels that compute the input on the
+/// fly: the last `w` values are kept in a ring, and each [`push`] runs the
+/// same Appendix A schedule as `drive`, so results equal `roll_std` bit for bit.
+///
+/// [`push`]: StreamingStd::push
+pub struct StreamingStd {
+    w: usize,
+    ddof: usize,
+    state: VarState,
+    ring: Vec<f64>,
+    /// Ring slot of the value leaving the window on the next push.
+    slot: usize,
+    rows: usize,
+}
+
+impl StreamingStd {
+    /// An empty window of `w` rows (`w = 0`: every result missing).
+    pub fn new(w: usize, ddof: usize) -> Self {
+        StreamingStd { w, ddof, state: VarState::default(), ring: vec![0.0; w.max(1)], slot: 0, rows: 0 }
+    }
+
+    /// Appends the next row's value; returns the std of the window ending there.
+    #[inline]
+    pub fn push(&mut self, v: f64) -> f64 {
+        if self.w == 0 {
+            return f64::NAN;
+        }
+        if self.rows == 0 || self.w == 1 {
+            self.state.reset(v);
+            self.state.add(v);
+        } else {
+            if self.rows >= self.w {
+                self.state.remove(self.ring[self.slot]);
+            }
+            self.state.add(v);
+        }
+        self.ring[self.slot] = v;
+        self.slot += 1;
+        if self.slot == self.w {
+            self.slot = 0;
+        }
+        self.rows += 1;
+        std_of(&self.state, self.w, self.ddof)
     }
 }
 
@@ -410,6 +461,22 @@ mod tests {
         assert_eq!(tp[7], 2.0);
         // w = 1 with ddof 1 is always missing.
         assert!(run(|x, o| roll_std(x, 1, 1, o), &x).iter().all(|v| v.is_nan()));
+    }
+
+    #[test]
+    fn streaming_std_equals_roll_std() {
+        let mut x: Vec<f64> = (0..300).map(|i| (f64::from(i) * 0.37).sin() * 1e-3 + 1.1).collect();
+        x[7] = f64::NAN;
+        x[120] = f64::INFINITY;
+        x[121..140].fill(1.25);
+        for w in [0, 1, 2, 3, 17, 100, 400] {
+            for ddof in [0, 1] {
+                let want = run(|x, o| roll_std(x, w, ddof, o), &x);
+                let mut s = StreamingStd::new(w, ddof);
+                let got: Vec<f64> = x.iter().map(|&v| s.push(v)).collect();
+                assert!(same(&got, &want), "w={w} ddof={ddof}");
+            }
+        }
     }
 
     #[test]

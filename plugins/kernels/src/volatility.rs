@@ -153,7 +153,17 @@ impl StdKind {
 /// zero std still divides (±inf, or missing for 0/0).
 pub fn z_from(num: &[f64], sd: &[f64], out: &mut [f64]) {
     for ((o, x), s) in out.iter_mut().zip(num).zip(sd) {
-        *o = if s.is_nan() { f64::NAN } else { x / s };
+        *o = z(*x, *s);
+    }
+}
+
+/// One row of [`z_from`].
+#[inline(always)]
+pub fn z(num: f64, sd: f64) -> f64 {
+    if sd.is_nan() {
+        f64::NAN
+    } else {
+        num / sd
     }
 }
 
