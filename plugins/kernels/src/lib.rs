@@ -5,6 +5,9 @@
 //! is written as `NaN` (the expression layer maps it back to null). Kernels
 //! never allocate their output; callers pass `out` of the input's length.
 
+#[macro_use]
+mod dispatch;
+
 pub mod buffer;
 pub mod csv;
 pub mod dedup;

@@ -56,6 +56,17 @@ impl Watch {
         self.rows += 1;
     }
 
+    /// Records the next rows' outputs (vectorised once a value has been seen).
+    #[inline]
+    pub fn see_all(&mut self, values: &[f64]) {
+        if self.first_value.is_some() {
+            self.interior |= any_nan(values);
+            self.rows += values.len();
+        } else {
+            values.iter().for_each(|&v| self.see(v));
+        }
+    }
+
     /// The report for the rows seen.
     pub fn report(&self) -> Missing {
         Missing { prefix: self.first_value.unwrap_or(self.rows), interior: self.interior }
@@ -88,6 +99,11 @@ mod tests {
             let mut w = Watch::default();
             values.iter().for_each(|&v| w.see(v));
             let m = w.report();
+            let mut halves = Watch::default();
+            let (a, b) = values.split_at(values.len() / 2);
+            halves.see_all(a);
+            halves.see_all(b);
+            assert_eq!(halves.report(), m);
             assert!(m.holds_for(values), "{values:?}: {m:?}");
             assert_eq!(m.interior, values.iter().skip_while(|v| v.is_nan()).any(|v| v.is_nan()));
         }

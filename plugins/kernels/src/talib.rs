@@ -37,32 +37,6 @@
 //!   parameter below its minimum yields an all-missing output, not a panic.
 //!   TA-Lib's upper bound of 100000 on periods is not enforced here.
 
-/// Compiles a kernel twice, as written and with the FMA target feature, and
-/// runs the FMA copy when the CPU has it. Without the feature `f64::mul_add`
-/// is a call into libm's `fma`; with it, a single instruction. Both round
-/// once, so the results are the same bit for bit.
-macro_rules! fma_dispatch {
-    ($(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
-        $(#[$meta])*
-        pub fn $name($($arg: $ty),*) -> $ret {
-            #[inline(always)]
-            fn imp($($arg: $ty),*) -> $ret $body
-            #[cfg(target_arch = "x86_64")]
-            {
-                #[target_feature(enable = "fma")]
-                fn with_fma($($arg: $ty),*) -> $ret {
-                    imp($($arg),*)
-                }
-                if std::arch::is_x86_feature_detected!("fma") {
-                    // SAFETY: the CPU supports FMA, checked just above.
-                    return unsafe { with_fma($($arg),*) };
-                }
-            }
-            imp($($arg),*)
-        }
-    };
-}
-
 /// TA-Lib's zero band, `TA_EPSILON` (`TA_IS_ZERO`).
 const EPSILON: f64 = 0.000_000_000_000_01;
 
@@ -232,7 +206,7 @@ pub fn sma(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
     written(b + lookback, nan, n, len)
 }
 
-fma_dispatch! {
+dispatch! { ["fma"]
 /// `TA_EMA(period)`: lookback `period - 1`, seeded with the SMA of the first
 /// `period` values, then `m = fma(x − m, k, m)`. `period = 1` copies the
 /// input.
@@ -258,7 +232,7 @@ pub fn ema(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
 }
 }
 
-fma_dispatch! {
+dispatch! { ["fma"]
 /// `TA_DEMA(period)`: `2·EMA1 − EMA2` with EMA2 the EMA of EMA1, seeded with
 /// the SMA of EMA1's first `period` values; lookback `2·(period − 1)`.
 /// `period = 1` copies the input.
@@ -287,7 +261,7 @@ pub fn dema(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
 }
 }
 
-fma_dispatch! {
+dispatch! { ["fma"]
 /// `TA_TEMA(period)`: `EMA3 + (3·EMA1 − 3·EMA2)` over the chain
 /// EMA1 → EMA2 → EMA3, each seeded with the SMA of its input's first
 /// `period` values; lookback `3·(period − 1)`. `period = 1` copies the input.
@@ -371,7 +345,7 @@ pub fn rsi(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
     written(b + period, nan, n, len)
 }
 
-fma_dispatch! {
+dispatch! { ["fma"]
 /// `TA_MACD(fast, slow, signal)` → (macd, signal, histogram).
 ///
 /// If `slow < fast` the two are swapped (as TA-Lib does). The slow EMA is
@@ -713,7 +687,7 @@ fn directional_movement(up: f64, down: f64) -> (f64, f64) {
     (keep(up, plus), keep(down, minus))
 }
 
-fma_dispatch! {
+dispatch! { ["fma"]
 /// `TA_ATR(period)` on (high, low, close): lookback `period`.
 ///
 /// The seed is the mean of the true ranges of rows `1..=period`; afterwards

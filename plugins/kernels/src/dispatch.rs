@@ -1,0 +1,32 @@
+//! Runtime selection of a kernel compiled for wider instruction sets.
+
+/// Compiles a kernel twice, for the baseline target and with the listed
+/// target features (`dispatch! { ["avx2"] pub fn ... }`), and runs the second
+/// copy when the CPU has every one of them.
+///
+/// Results are the same bit for bit either way: wider registers only change
+/// how many independent operations run at once, Rust never contracts
+/// `a * b + c` into a fused multiply-add on its own, and `f64::mul_add`
+/// rounds once whether it is an instruction (with `fma`) or a call into
+/// libm's `fma` (without).
+macro_rules! dispatch {
+    ([$($feature:tt),+] $(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+        $(#[$meta])*
+        pub fn $name($($arg: $ty),*) -> $ret {
+            #[inline(always)]
+            fn imp($($arg: $ty),*) -> $ret $body
+            #[cfg(target_arch = "x86_64")]
+            {
+                $(#[target_feature(enable = $feature)])+
+                fn wide($($arg: $ty),*) -> $ret {
+                    imp($($arg),*)
+                }
+                if $(std::arch::is_x86_feature_detected!($feature))&&+ {
+                    // SAFETY: the CPU supports every feature `wide` was compiled for, checked just above.
+                    return unsafe { wide($($arg),*) };
+                }
+            }
+            imp($($arg),*)
+        }
+    };
+}
