@@ -4,6 +4,8 @@
 //! `min_periods = 0`, evaluated operation by operation so that results agree
 //! to the last bit (SPEC Appendix A.4).
 
+use crate::missing::Missing;
+
 /// Error for a smoothing parameter outside its domain.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ParamError(pub String);
@@ -39,7 +41,7 @@ pub fn alpha_from_alpha(alpha: f64) -> Result<f64, ParamError> {
 /// Non-finite inputs are missing. Output is missing (`NaN`) only before the
 /// first observation; afterwards missing rows carry the last value forward and
 /// the next observation is re-weighted by the decayed old weight.
-pub fn ewm_mean(x: &[f64], a: f64, out: &mut [f64]) {
+pub fn ewm_mean(x: &[f64], a: f64, out: &mut [f64]) -> Missing {
     debug_assert_eq!(x.len(), out.len());
     let mut i = 0;
     // Leading missing rows.
@@ -48,13 +50,16 @@ pub fn ewm_mean(x: &[f64], a: f64, out: &mut [f64]) {
         i += 1;
     }
     if i == x.len() {
-        return;
+        return Missing::all(i);
     }
     let mut state = Ewm::start(x[i], a);
     out[i] = state.m;
+    let mut nan = out[i].is_nan();
     for (xi, oi) in x[i + 1..].iter().zip(out[i + 1..].iter_mut()) {
         *oi = state.step(*xi);
+        nan |= oi.is_nan();
     }
+    Missing { prefix: i, interior: nan }
 }
 
 /// The P1 recursion as a state machine, for kernels that fuse several

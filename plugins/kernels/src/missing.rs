@@ -84,6 +84,52 @@ pub fn any_nan(values: &[f64]) -> bool {
 mod tests {
     use super::*;
 
+    /// Every kernel that reports, on series with leading and interior gaps,
+    /// infinities and flat stretches: each report holds for what was written.
+    #[test]
+    fn kernel_reports_hold() {
+        let nan = f64::NAN;
+        let mut x: Vec<f64> = (0..240).map(|i| 1.1 + 1e-3 * (f64::from(i) * 0.7).sin()).collect();
+        x[..4].fill(nan);
+        x[60] = nan;
+        x[100] = f64::INFINITY;
+        x[150..180].fill(1.2);
+        let y: Vec<f64> = x.iter().map(|v| v + 2e-4).collect();
+        let z: Vec<f64> = x.iter().map(|v| v - 2e-4).collect();
+        let series: [&[f64]; 4] = [&x, &x[..3], &x[4..60], &[]];
+        for (i, x) in series.iter().enumerate() {
+            let (h, l) = (&y[..x.len()], &z[..x.len()]);
+            let n = x.len();
+            let check = |what: &str, m: Missing, out: &[f64]| assert!(m.holds_for(out), "series {i}, {what}: {m:?}");
+            for p in [1, 2, 14] {
+                let mut o = vec![0.0; n];
+                let mut o3 = [vec![0.0; n], vec![0.0; n], vec![0.0; n]];
+                check("ema", crate::ewm::ewm_mean(x, 2.0 / (p as f64 + 1.0), &mut o), &o);
+                check("sma", crate::rolling::roll_mean(x, p, &mut o), &o);
+                check("roc", crate::momentum::roc(x, p, &mut o), &o);
+                check("rsi", crate::momentum::rsi(x, p, &mut o).unwrap(), &o);
+                check("atr", crate::volatility::atr(h, l, x, p, false, &mut o), &o);
+                check("atr reseed", crate::volatility::atr(h, l, x, p, true, &mut o), &o);
+                check("kalman", crate::filters::kalman_mean(x, 0.01, 1.0, false, &mut o), &o);
+                check("kalman carry", crate::filters::kalman_mean(x, 0.01, 1.0, true, &mut o), &o);
+                if p > 1 {
+                    check("two-pass std", crate::rolling::rolling_std_two_pass(x, p, 1, &mut o), &o);
+                }
+                let [a, b, c] = &mut o3;
+                let ms = crate::momentum::macd(x, p, p + 3, p, (a, b, c)).unwrap();
+                o3.iter().zip(ms).for_each(|(o, m)| check("macd", m, o));
+                let [a, b, c] = &mut o3;
+                let ms = crate::volatility::dmi(h, l, x, p, (a, b, c)).unwrap();
+                o3.iter().zip(ms).for_each(|(o, m)| check("dmi", m, o));
+                for std in [crate::volatility::StdKind::Streaming, crate::volatility::StdKind::Exact] {
+                    let [a, b, c] = &mut o3;
+                    let ms = crate::volatility::bollinger(x, p, 2.0, std, (a, b, c));
+                    o3.iter().zip(ms).for_each(|(o, m)| check("bollinger", m, o));
+                }
+            }
+        }
+    }
+
     #[test]
     fn claims() {
         let nan = f64::NAN;

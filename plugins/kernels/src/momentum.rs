@@ -3,13 +3,15 @@
 
 use crate::ewm::{alpha_from_alpha, alpha_from_span, Ewm, ParamError};
 use crate::buffer::zeroed;
+use crate::missing::{Missing, Watch};
 
 /// `RSI(period)` of SPEC 2.4: Wilder-style `EWM(1/period)` of gains and
 /// losses with no SMA seed; `NaN` where missing (flat start, before data).
 /// One pass: both averages advance together (they share their gaps).
-pub fn rsi(c: &[f64], period: usize, out: &mut [f64]) -> Result<(), ParamError> {
+pub fn rsi(c: &[f64], period: usize, out: &mut [f64]) -> Result<Missing, ParamError> {
     let a = alpha_from_alpha(1.0 / period as f64)?;
     let mut avg: Option<(Ewm, Ewm)> = None;
+    let mut watch = Watch::default();
     for t in 0..c.len() {
         let d = if t > 0 { c[t] - c[t - 1] } else { f64::NAN };
         let (gain, loss) = if d.is_finite() {
@@ -25,12 +27,14 @@ pub fn rsi(c: &[f64], period: usize, out: &mut [f64]) -> Result<(), ParamError> 
             }
             None => {
                 out[t] = f64::NAN;
+                watch.see(f64::NAN);
                 continue;
             }
         };
         out[t] = 100.0 - 100.0 / (1.0 + ag / al);
+        watch.see(out[t]);
     }
-    Ok(())
+    Ok(watch.report())
 }
 
 /// `MACD(fast, slow, signal)` of SPEC 2.5 into `(macd, signal, histogram)`,
@@ -41,8 +45,9 @@ pub fn macd(
     slow: usize,
     signal: usize,
     out: (&mut [f64], &mut [f64], &mut [f64]),
-) -> Result<(), ParamError> {
+) -> Result<[Missing; 3], ParamError> {
     let (m, s, h) = out;
+    let mut watch: [Watch; 3] = Default::default();
     let (af, asl, asg) =
         (alpha_from_span(fast as f64)?, alpha_from_span(slow as f64)?, alpha_from_span(signal as f64)?);
     let mut state: Option<(Ewm, Ewm, Ewm)> = None;
@@ -64,20 +69,25 @@ pub fn macd(
         m[t] = mi;
         s[t] = si;
         h[t] = mi - si;
+        watch[0].see(m[t]);
+        watch[1].see(s[t]);
+        watch[2].see(h[t]);
     }
-    Ok(())
+    Ok(watch.map(|w| w.report()))
 }
 
 /// `ROC(period)` of SPEC 2.6: `((C_t − C_{t−p}) / C_{t−p}) · 100`.
-pub fn roc(c: &[f64], period: usize, out: &mut [f64]) {
-    for (t, o) in out.iter_mut().enumerate() {
-        *o = if t >= period {
-            let prev = c[t - period];
-            ((c[t] - prev) / prev) * 100.0
-        } else {
-            f64::NAN
-        };
+pub fn roc(c: &[f64], period: usize, out: &mut [f64]) -> Missing {
+    let n = out.len().min(c.len());
+    let first = period.min(n);
+    out[..first].fill(f64::NAN);
+    out[n..].fill(f64::NAN);
+    let mut nan = false;
+    for (o, (&now, &prev)) in out[first..n].iter_mut().zip(c[first..n].iter().zip(c)) {
+        *o = ((now - prev) / prev) * 100.0;
+        nan |= o.is_nan();
     }
+    Missing { prefix: first, interior: nan || n < out.len() }
 }
 
 /// `MOM(period)` of SPEC 3.3: `C_t − C_{t−p}` when both are finite.

@@ -103,9 +103,14 @@ impl Streaming for SumState {
 }
 
 /// `ROLL_MEAN(x, w)` (pandas `rolling(w).mean()`), `NaN` where missing.
-pub fn roll_mean(x: &[f64], w: usize, out: &mut [f64]) {
+pub fn roll_mean(x: &[f64], w: usize, out: &mut [f64]) -> Missing {
     let mut st = SumState::default();
-    drive(x, w, &mut st, |t, s| out[t] = mean_of(s, w));
+    let mut watch = Watch::default();
+    drive(x, w, &mut st, |t, s| {
+        out[t] = mean_of(s, w);
+        watch.see(out[t]);
+    });
+    watch.report()
 }
 
 /// The A.1 mean of the current window.
@@ -439,7 +444,7 @@ mod tests {
 
     const N: f64 = f64::NAN;
 
-    fn run(f: impl Fn(&[f64], &mut [f64]), x: &[f64]) -> Vec<f64> {
+    fn run<R>(f: impl Fn(&[f64], &mut [f64]) -> R, x: &[f64]) -> Vec<f64> {
         let mut out = vec![0.0; x.len()];
         f(x, &mut out);
         out
@@ -477,7 +482,7 @@ mod tests {
         assert!((sd[7] - 2.0).abs() < 1e-15);
         let ex = run(|x, o| roll_std_exact(x, 8, 0, o), &x);
         assert_eq!(ex[7], 2.0);
-        let tp = run(|x, o| { rolling_std_two_pass(x, 8, 0, o); }, &x);
+        let tp = run(|x, o| rolling_std_two_pass(x, 8, 0, o), &x);
         assert_eq!(tp[7], 2.0);
         // w = 1 with ddof 1 is always missing.
         assert!(run(|x, o| roll_std(x, 1, 1, o), &x).iter().all(|v| v.is_nan()));

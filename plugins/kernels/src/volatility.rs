@@ -4,6 +4,7 @@
 use crate::ewm::{alpha_from_alpha, alpha_from_span, ewm_mean, Ewm, ParamError};
 use crate::rolling::{roll_max, roll_mean, roll_mean_std, roll_min, roll_std, roll_std_exact, roll_sum};
 use crate::buffer::zeroed;
+use crate::missing::{Missing, Watch};
 
 /// `TR` of SPEC P3: the largest of `|H−L|`, `|H−C_{t−1}|`, `|L−C_{t−1}|`,
 /// skipping missing terms; missing only if all three are.
@@ -51,13 +52,13 @@ pub fn pairwise_sum(a: &[f64]) -> f64 {
 /// Wilder ATR with SMA seed (SPEC 2.10). With `reseed` (omega_pl's corrected
 /// option) the seed is the first run of `period` present true ranges instead
 /// of the one starting at the first present TR.
-pub fn atr(h: &[f64], l: &[f64], c: &[f64], period: usize, reseed: bool, out: &mut [f64]) {
+pub fn atr(h: &[f64], l: &[f64], c: &[f64], period: usize, reseed: bool, out: &mut [f64]) -> Missing {
     let n = out.len();
     let mut tr = zeroed(n);
     true_range(h, l, c, &mut tr);
     out.fill(f64::NAN);
     if period == 0 {
-        return;
+        return Missing::all(n);
     }
     let first = tr.iter().position(|v| !v.is_nan()).unwrap_or(0);
     let seed_start = if reseed {
@@ -72,11 +73,11 @@ pub fn atr(h: &[f64], l: &[f64], c: &[f64], period: usize, reseed: bool, out: &m
         }
         match found {
             Some(s) => s,
-            None => return,
+            None => return Missing::all(n),
         }
     } else {
         if first + period > n || tr[first..first + period].iter().any(|v| v.is_nan()) {
-            return;
+            return Missing::all(n);
         }
         first
     };
@@ -88,12 +89,15 @@ pub fn atr(h: &[f64], l: &[f64], c: &[f64], period: usize, reseed: bool, out: &m
     // by (p−1)/p, so the difference stays near p ulps (~1e-15 relative) while
     // the step no longer waits on a division.
     let (keep, inv) = (period as f64 - 1.0, 1.0 / period as f64);
+    let mut nan = value.is_nan();
     for t in seed_end + 1..n {
         if !tr[t].is_nan() {
             value = (value * keep + tr[t]) * inv;
         }
         out[t] = value;
+        nan |= value.is_nan();
     }
+    Missing { prefix: seed_end, interior: nan }
 }
 
 /// `DMI(period)` of SPEC 2.7 into `(plus_di, minus_di, adx)`, in one pass.
@@ -103,8 +107,9 @@ pub fn dmi(
     c: &[f64],
     period: usize,
     out: (&mut [f64], &mut [f64], &mut [f64]),
-) -> Result<(), ParamError> {
+) -> Result<[Missing; 3], ParamError> {
     let (plus, minus, adx) = out;
+    let mut watch: [Watch; 3] = Default::default();
     let a = alpha_from_alpha(1.0 / period as f64)?;
     let (mut e_tr, mut e_p, mut e_m, mut e_adx) = (None, None, None, None);
     for t in 0..plus.len() {
@@ -126,8 +131,11 @@ pub fn dmi(
         minus[t] = m;
         let dx = (p - m).abs() / (p + m) * 100.0;
         adx[t] = Ewm::feed(&mut e_adx, dx, a);
+        watch[0].see(p);
+        watch[1].see(m);
+        watch[2].see(adx[t]);
     }
-    Ok(())
+    Ok(watch.map(|w| w.report()))
 }
 
 /// Which rolling std a dispersion indicator uses.
@@ -174,8 +182,9 @@ pub fn bollinger(
     k: f64,
     std: StdKind,
     out: (&mut [f64], &mut [f64], &mut [f64]),
-) {
+) -> [Missing; 3] {
     let (upper, middle, lower) = out;
+    let mut watch: [Watch; 3] = Default::default();
     let mut sd = zeroed(c.len());
     match std {
         StdKind::Streaming => roll_mean_std(c, period, 1, middle, &mut sd),
@@ -187,7 +196,11 @@ pub fn bollinger(
     for t in 0..c.len() {
         upper[t] = middle[t] + k * sd[t];
         lower[t] = middle[t] - k * sd[t];
+        watch[0].see(upper[t]);
+        watch[1].see(middle[t]);
+        watch[2].see(lower[t]);
     }
+    watch.map(|w| w.report())
 }
 
 /// `CHOP(period)` of SPEC 2.11.
@@ -228,7 +241,7 @@ pub fn zscore(
     match mean {
         ZMean::Rolling => roll_mean(c, window, &mut m),
         ZMean::Ema(p) => ewm_mean(c, alpha_from_span(p as f64)?, &mut m),
-    }
+    };
     // DEV is missing on missing-close rows even where the EMA mean carries.
     let dev: Vec<f64> =
         c.iter().zip(&m).map(|(x, mi)| if x.is_finite() { x - mi } else { f64::NAN }).collect();

@@ -105,13 +105,9 @@ fn nan_validity(out: &[f64]) -> Option<Bitmap> {
     (valid < out.len()).then(|| Bitmap::from_u8_vec(bytes, out.len()))
 }
 
-/// A Struct column of Float64 fields (each `NaN` becoming null).
-pub(crate) fn struct_output(name: PlSmallStr, fields: Vec<(&str, Vec<f64>)>) -> PolarsResult<Series> {
-    struct_output_with(name, fields.into_iter().map(|(n, v)| (n, v, Missing::unknown())).collect())
-}
-
-/// [`struct_output`] for a kernel that reported where each field's `NaN` are.
-pub(crate) fn struct_output_with(name: PlSmallStr, fields: Vec<(&str, Vec<f64>, Missing)>) -> PolarsResult<Series> {
+/// A Struct column of Float64 fields, each built by [`f64_output_with`] from
+/// its values and the kernel's report on them.
+pub(crate) fn struct_output(name: PlSmallStr, fields: Vec<(&str, Vec<f64>, Missing)>) -> PolarsResult<Series> {
     let len = fields.first().map_or(0, |(_, v, _)| v.len());
     let series: Vec<Series> = fields.into_iter().map(|(n, v, m)| f64_output_with(n.into(), v, m)).collect();
     Ok(StructChunked::from_series(name, len, series.iter())?.into_series())

@@ -9,6 +9,7 @@ use serde::Deserialize;
 
 use super::shared::{MacdKwargs, PeriodKwargs, bad, band_type, clh, dmi_type, finite, float_type, macd_type, ohlc, three, unary};
 use super::{bar_keys, f64_output, struct_output, with_f64_input, with_f64_inputs};
+use crate::kernels::missing::Missing;
 use crate::kernels::{ewm, filters, momentum, rolling, stepwise, volatility};
 use filters::Garch;
 use volatility::{StdKind, ZMean};
@@ -66,7 +67,12 @@ fn sma(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
 fn rsi(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let period = positive("period", kwargs.period)?;
     let mut res = Ok(());
-    let s = unary(inputs, |x, out| res = momentum::rsi(x, period, out))?;
+    let s = unary(inputs, |x, out| {
+        momentum::rsi(x, period, out).unwrap_or_else(|e| {
+            res = Err(e);
+            Missing::unknown()
+        })
+    })?;
     res.map_err(param_err("period"))?;
     Ok(s)
 }
@@ -125,12 +131,15 @@ fn macd(inputs: &[Series], kwargs: MacdKwargs) -> PolarsResult<Series> {
     let fast = positive("fast", kwargs.fast)?;
     let slow = positive("slow", kwargs.slow)?;
     let signal = positive("signal", kwargs.signal)?;
-    let (m, s, h) = with_f64_input(&inputs[0], |x| {
+    let ((m, s, h), [mm, ms, mh]) = with_f64_input(&inputs[0], |x| {
         let (mut m, mut s, mut h) = three(x.len());
-        momentum::macd(x, fast, slow, signal, (&mut m, &mut s, &mut h)).map(|()| (m, s, h))
+        momentum::macd(x, fast, slow, signal, (&mut m, &mut s, &mut h)).map(|missing| ((m, s, h), missing))
     })?
     .map_err(param_err("fast/slow/signal"))?;
-    struct_output(inputs[0].name().clone(), vec![("macd", m), ("signal", s), ("histogram", h)])
+    struct_output(
+        inputs[0].name().clone(),
+        vec![("macd", m, mm), ("signal", s, ms), ("histogram", h, mh)],
+    )
 }
 
 #[derive(Deserialize)]
@@ -140,17 +149,18 @@ struct BollingerKwargs {
     exact_std: bool,
 }
 
-fn bollinger_parts(x: &[f64], period: usize, k: f64, std: StdKind) -> Vec<Vec<f64>> {
+fn bollinger_parts(x: &[f64], period: usize, k: f64, std: StdKind) -> (Vec<Vec<f64>>, [Missing; 3]) {
     let (mut u, mut m, mut l) = three(x.len());
-    volatility::bollinger(x, period, k, std, (&mut u, &mut m, &mut l));
-    vec![u, m, l]
+    let missing = volatility::bollinger(x, period, k, std, (&mut u, &mut m, &mut l));
+    (vec![u, m, l], missing)
 }
 
-fn band_output(name: PlSmallStr, mut parts: Vec<Vec<f64>>) -> PolarsResult<Series> {
+fn band_output(name: PlSmallStr, mut parts: Vec<Vec<f64>>, missing: [Missing; 3]) -> PolarsResult<Series> {
     let lower = parts.pop().unwrap_or_default();
     let middle = parts.pop().unwrap_or_default();
     let upper = parts.pop().unwrap_or_default();
-    struct_output(name, vec![("upper", upper), ("middle", middle), ("lower", lower)])
+    let [mu, mm, ml] = missing;
+    struct_output(name, vec![("upper", upper, mu), ("middle", middle, mm), ("lower", lower, ml)])
 }
 
 /// `bollinger(period, std_factor)`: SPEC 2.8, Struct{upper, middle, lower}.
@@ -159,8 +169,8 @@ fn bollinger(inputs: &[Series], kwargs: BollingerKwargs) -> PolarsResult<Series>
     let period = positive("period", kwargs.period)?;
     let k = finite("std_factor", kwargs.std_factor)?;
     let std = std_kind(kwargs.exact_std);
-    let parts = with_f64_input(&inputs[0], |x| bollinger_parts(x, period, k, std))?;
-    band_output(inputs[0].name().clone(), parts)
+    let (parts, missing) = with_f64_input(&inputs[0], |x| bollinger_parts(x, period, k, std))?;
+    band_output(inputs[0].name().clone(), parts, missing)
 }
 
 #[derive(Deserialize)]
@@ -214,12 +224,15 @@ fn choppiness(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
 #[polars_expr(output_type_func=dmi_type)]
 fn dmi(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let period = positive("period", kwargs.period)?;
-    let (p, m, a) = with_f64_inputs(clh(inputs)?, |x| {
+    let ((p, m, a), [mp, mm, ma]) = with_f64_inputs(clh(inputs)?, |x| {
         let (mut p, mut m, mut a) = three(x[0].len());
-        volatility::dmi(x[1], x[2], x[0], period, (&mut p, &mut m, &mut a)).map(|()| (p, m, a))
+        volatility::dmi(x[1], x[2], x[0], period, (&mut p, &mut m, &mut a)).map(|missing| ((p, m, a), missing))
     })?
     .map_err(param_err("period"))?;
-    struct_output(inputs[0].name().clone(), vec![("plus_di", p), ("minus_di", m), ("adx", a)])
+    struct_output(
+        inputs[0].name().clone(),
+        vec![("plus_di", p, mp), ("minus_di", m, mm), ("adx", a, ma)],
+    )
 }
 
 // --- filters ---------------------------------------------------------------------
@@ -454,8 +467,8 @@ fn bollinger_stepwise(inputs: &[Series], kwargs: BollingerKwargs) -> PolarsResul
     let period = positive("period", kwargs.period)?;
     let k = finite("std_factor", kwargs.std_factor)?;
     let std = std_kind(kwargs.exact_std);
-    let parts = stepwise_apply(inputs, |x| bollinger_parts(x, period, k, std))?;
-    band_output(inputs[0].name().clone(), parts)
+    let parts = stepwise_apply(inputs, |x| bollinger_parts(x, period, k, std).0)?;
+    band_output(inputs[0].name().clone(), parts, [Missing::unknown(); 3])
 }
 
 /// `kalman_zscore_stepwise(window, r, q, bar)`: SPEC 2.14; inputs `[values, bar]`.

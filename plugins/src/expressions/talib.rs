@@ -15,7 +15,7 @@ use serde::Deserialize;
 
 use super::shared::{MacdKwargs, PeriodKwargs, band_type, clh, dmi_type, finite, float_type, macd_type, ohlc, three, unary};
 use super::with_f64_inputs;
-use super::{struct_output_with, with_f64_input};
+use super::{struct_output, with_f64_input};
 use crate::kernels::talib;
 
 /// An integer period of at least `min` (TA-Lib's lower bound for `function`),
@@ -99,7 +99,7 @@ fn talib_macd(inputs: &[Series], kwargs: MacdKwargs) -> PolarsResult<Series> {
         (m, s, h, missing)
     })?;
     let [mm, ms, mh] = missing;
-    struct_output_with(
+    struct_output(
         inputs[0].name().clone(),
         vec![("macd", m, mm), ("signal", s, ms), ("histogram", h, mh)],
     )
@@ -122,7 +122,7 @@ fn talib_bollinger(inputs: &[Series], kwargs: BollingerKwargs) -> PolarsResult<S
         (u, m, l, missing)
     })?;
     let [mu, mm, ml] = missing;
-    struct_output_with(
+    struct_output(
         inputs[0].name().clone(),
         vec![("upper", u, mu), ("middle", m, mm), ("lower", l, ml)],
     )
@@ -149,7 +149,7 @@ fn talib_dmi(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
         (pdi, mdi, adx, missing)
     })?;
     let [mp, mm, ma] = missing;
-    struct_output_with(
+    struct_output(
         inputs[0].name().clone(),
         vec![("plus_di", pdi, mp), ("minus_di", mdi, mm), ("adx", adx, ma)],
     )
