@@ -1,7 +1,7 @@
 //! Runtime selection of a kernel compiled for wider instruction sets.
 
 /// Compiles a kernel twice, for the baseline target and with the listed
-/// target features (`dispatch! { ["avx2"] pub fn ... }`), and runs the second
+/// target features (`dispatch! { ["avx2"] fn ... }`), and runs the second
 /// copy when the CPU has every one of them.
 ///
 /// Results are the same bit for bit either way: wider registers only change
@@ -10,9 +10,9 @@
 /// rounds once whether it is an instruction (with `fma`) or a call into
 /// libm's `fma` (without).
 macro_rules! dispatch {
-    ([$($feature:tt),+] $(#[$meta:meta])* pub fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
+    ([$($feature:tt),+] $(#[$meta:meta])* $vis:vis fn $name:ident($($arg:ident: $ty:ty),* $(,)?) -> $ret:ty $body:block) => {
         $(#[$meta])*
-        pub fn $name($($arg: $ty),*) -> $ret {
+        $vis fn $name($($arg: $ty),*) -> $ret {
             #[inline(always)]
             fn imp($($arg: $ty),*) -> $ret $body
             #[cfg(target_arch = "x86_64")]

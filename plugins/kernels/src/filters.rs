@@ -3,7 +3,7 @@
 
 use crate::buffer::zeroed;
 use crate::missing::{Missing, Watch};
-use crate::rolling::StreamingStd;
+use crate::rolling::{std_from, StreamingStd};
 use crate::volatility::{z, z_from, StdKind};
 
 /// `KALMAN_MEAN(R, Q)` of SPEC 2.12 (only `NaN` counts as missing).
@@ -96,15 +96,7 @@ pub fn kalman_zscore(
 ) -> Missing {
     let n = c.len();
     if std == StdKind::Streaming {
-        let mut k = Kalman::new(r, q, carry_gaps);
-        let mut sd = StreamingStd::new(window, 1);
-        let mut watch = Watch::default();
-        for (o, &v) in out.iter_mut().zip(c) {
-            let res = v - k.step(v);
-            *o = z(res, sd.push(res));
-            watch.see(*o);
-        }
-        return watch.report();
+        return kalman_zscore_streaming(c, window, r, q, carry_gaps, out);
     }
     let mut km = zeroed(n);
     kalman_mean(c, r, q, carry_gaps, &mut km);
@@ -113,6 +105,32 @@ pub fn kalman_zscore(
     std.rolling(&res, window, &mut sd);
     z_from(&res, &sd, out);
     Missing::unknown()
+}
+
+dispatch! { ["avx2"]
+/// [`kalman_zscore`] with the streaming std, in one pass over blocks of rows:
+/// the filter, the residual and the std's running sums row by row (serial
+/// chains), then the block's variances, square roots and z-scores together
+/// (vectorised, and off the serial chains' divider).
+fn kalman_zscore_streaming(c: &[f64], window: usize, r: f64, q: f64, carry_gaps: bool, out: &mut [f64]) -> Missing {
+    const B: usize = 256;
+    let mut k = Kalman::new(r, q, carry_gaps);
+    let mut sd = StreamingStd::new(window, 1);
+    let mut watch = Watch::default();
+    let (mut res, mut num, mut den) = ([0.0; B], [0.0; B], [0.0; B]);
+    for (o, c) in out.chunks_mut(B).zip(c.chunks(B)) {
+        for (j, &v) in c.iter().enumerate() {
+            let e = v - k.step(v);
+            res[j] = e;
+            (num[j], den[j]) = sd.push_variance(e);
+        }
+        for (j, o) in o.iter_mut().enumerate() {
+            *o = z(res[j], std_from(num[j], den[j]));
+        }
+        watch.see_all(o);
+    }
+    watch.report()
+}
 }
 
 /// GARCH(1,1) parameters shared by every GARCH-based indicator (SPEC 2.16).

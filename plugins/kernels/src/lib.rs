@@ -4,6 +4,9 @@
 //! expression layer maps nulls to `NaN` before calling), and a missing output
 //! is written as `NaN` (the expression layer maps it back to null). Kernels
 //! never allocate their output; callers pass `out` of the input's length.
+//! Kernels that know where their `NaN` are return a [`missing::Missing`]
+//! report (warm-up length, and whether a `NaN` followed it), which spares the
+//! expression layer a pass over the column to find them.
 
 #[macro_use]
 mod dispatch;

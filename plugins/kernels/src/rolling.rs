@@ -240,8 +240,17 @@ impl StreamingStd {
     /// Appends the next row's value; returns the std of the window ending there.
     #[inline]
     pub fn push(&mut self, v: f64) -> f64 {
+        let (num, den) = self.push_variance(v);
+        std_from(num, den)
+    }
+
+    /// [`push`](Self::push) without the final division and square root: the
+    /// variance as `(numerator, denominator)`, for [`std_from`] later (so a
+    /// caller can run those, which vectorise, a block of rows at a time).
+    #[inline]
+    pub fn push_variance(&mut self, v: f64) -> (f64, f64) {
         if self.w == 0 {
-            return f64::NAN;
+            return (f64::NAN, 1.0);
         }
         if self.rows == 0 || self.w == 1 {
             self.state.reset(v);
@@ -258,7 +267,27 @@ impl StreamingStd {
             self.slot = 0;
         }
         self.rows += 1;
-        std_of(&self.state, self.w, self.ddof)
+        let s = &self.state;
+        if s.k >= self.w.max(1) && s.k > self.ddof {
+            if s.k == 1 || s.run >= s.k {
+                (0.0, 1.0)
+            } else {
+                (s.m2, (s.k - self.ddof) as f64)
+            }
+        } else {
+            (f64::NAN, 1.0)
+        }
+    }
+}
+
+/// The std of a [`StreamingStd::push_variance`] result (as [`std_of`] computes it).
+#[inline(always)]
+pub fn std_from(num: f64, den: f64) -> f64 {
+    let var = num / den;
+    if var < 0.0 {
+        0.0
+    } else {
+        var.sqrt()
     }
 }
 
