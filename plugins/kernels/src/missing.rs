@@ -27,7 +27,8 @@ impl Missing {
         Missing { prefix: 0, interior: true }
     }
 
-    /// Checks the claim against `out` (for tests): `true` when it holds.
+    /// Checks the claim against `out` (kernel tests, and a debug assertion in
+    /// the expression layer): `true` when it holds.
     pub fn holds_for(&self, out: &[f64]) -> bool {
         self.prefix <= out.len()
             && out[..self.prefix].iter().all(|v| v.is_nan())

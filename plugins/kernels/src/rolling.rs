@@ -204,23 +204,43 @@ pub fn roll_std(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) {
 /// The A.2 std of the current window.
 #[inline]
 fn std_of(s: &VarState, w: usize, ddof: usize) -> f64 {
+    let (num, den) = variance_of(s, w, ddof);
+    std_from(num, den)
+}
+
+/// The A.2 variance of the current window as `(numerator, denominator)`:
+/// `m2 / (k − ddof)`, exactly `0` for one value or a run of identical ones,
+/// `NaN` while the window is incomplete.
+#[inline]
+fn variance_of(s: &VarState, w: usize, ddof: usize) -> (f64, f64) {
     if s.k >= w.max(1) && s.k > ddof {
-        let var = if s.k == 1 || s.run >= s.k { 0.0 } else { s.m2 / (s.k - ddof) as f64 };
-        if var < 0.0 {
-            0.0
+        if s.k == 1 || s.run >= s.k {
+            (0.0, 1.0)
         } else {
-            var.sqrt()
+            (s.m2, (s.k - ddof) as f64)
         }
     } else {
-        f64::NAN
+        (f64::NAN, 1.0)
+    }
+}
+
+/// The std of a [`variance_of`] result, `0` for a negative variance.
+#[inline(always)]
+pub fn std_from(num: f64, den: f64) -> f64 {
+    let var = num / den;
+    if var < 0.0 {
+        0.0
+    } else {
+        var.sqrt()
     }
 }
 
 /// [`roll_std`] one row at a time, for kernels that compute the input on the
-/// fly: the last `w` values are kept in a ring, and each [`push`] runs the
-/// same Appendix A schedule as `drive`, so results equal `roll_std` bit for bit.
+/// fly: the last `w` values are kept in a ring, and each [`push_variance`]
+/// runs the same Appendix A schedule as `drive`, so `std_from` of its result
+/// equals `roll_std` bit for bit.
 ///
-/// [`push`]: StreamingStd::push
+/// [`push_variance`]: StreamingStd::push_variance
 pub struct StreamingStd {
     w: usize,
     ddof: usize,
@@ -237,16 +257,10 @@ impl StreamingStd {
         StreamingStd { w, ddof, state: VarState::default(), ring: vec![0.0; w.max(1)], slot: 0, rows: 0 }
     }
 
-    /// Appends the next row's value; returns the std of the window ending there.
-    #[inline]
-    pub fn push(&mut self, v: f64) -> f64 {
-        let (num, den) = self.push_variance(v);
-        std_from(num, den)
-    }
-
-    /// [`push`](Self::push) without the final division and square root: the
-    /// variance as `(numerator, denominator)`, for [`std_from`] later (so a
-    /// caller can run those, which vectorise, a block of rows at a time).
+    /// Appends the next row's value; returns the variance of the window
+    /// ending there as `(numerator, denominator)`. [`std_from`] turns it into
+    /// the std; the two steps are apart so a caller can run the division and
+    /// square root, which vectorise, a block of rows at a time.
     #[inline]
     pub fn push_variance(&mut self, v: f64) -> (f64, f64) {
         if self.w == 0 {
@@ -267,27 +281,7 @@ impl StreamingStd {
             self.slot = 0;
         }
         self.rows += 1;
-        let s = &self.state;
-        if s.k >= self.w.max(1) && s.k > self.ddof {
-            if s.k == 1 || s.run >= s.k {
-                (0.0, 1.0)
-            } else {
-                (s.m2, (s.k - self.ddof) as f64)
-            }
-        } else {
-            (f64::NAN, 1.0)
-        }
-    }
-}
-
-/// The std of a [`StreamingStd::push_variance`] result (as [`std_of`] computes it).
-#[inline(always)]
-pub fn std_from(num: f64, den: f64) -> f64 {
-    let var = num / den;
-    if var < 0.0 {
-        0.0
-    } else {
-        var.sqrt()
+        variance_of(&self.state, self.w, self.ddof)
     }
 }
 
@@ -556,7 +550,7 @@ mod tests {
             for ddof in [0, 1] {
                 let want = run(|x, o| roll_std(x, w, ddof, o), &x);
                 let mut s = StreamingStd::new(w, ddof);
-                let got: Vec<f64> = x.iter().map(|&v| s.push(v)).collect();
+                let got: Vec<f64> = x.iter().map(|&v| s.push_variance(v)).map(|(n, d)| std_from(n, d)).collect();
                 assert!(same(&got, &want), "w={w} ddof={ddof}");
             }
         }

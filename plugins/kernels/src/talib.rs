@@ -206,12 +206,13 @@ pub fn sma(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
     written(b + lookback, nan, n, len)
 }
 
-dispatch! { ["fma"]
-/// `TA_EMA(period)`: lookback `period - 1`, seeded with the SMA of the first
-/// `period` values, then `m = fma(x − m, k, m)`. `period = 1` copies the
-/// input.
-pub fn ema(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
-    let lookback = period.saturating_sub(1);
+/// The EMA family's shared body: `D` chained TA-Lib EMAs (each fed the one
+/// before it, each seeded with the SMA of its input's first `period` values),
+/// and `combine` of their values written from the row where the last is
+/// seeded; lookback `D·(period − 1)`. `period = 1` copies the input.
+#[inline(always)]
+fn ema_chain<const D: usize>(x: &[f64], period: usize, out: &mut [f64], combine: impl Fn(&[f64; D]) -> f64) -> Missing {
+    let lookback = D * period.saturating_sub(1);
     let Some((b, n)) = prepare(&[x], &mut [&mut *out], period >= MA_MIN_PERIOD, lookback) else {
         return Missing::all(out.len());
     };
@@ -221,14 +222,31 @@ pub fn ema(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
         return written(b, any_nan(&out[b..n]), n, len);
     }
     let mut nan = false;
-    let mut e = Ema::new(period);
-    for (v, o) in x[b..n].iter().zip(out[b..n].iter_mut()) {
-        if let Some(m) = e.update(*v) {
-            nan |= m.is_nan();
-            *o = m;
+    let mut emas: [Ema; D] = std::array::from_fn(|_| Ema::new(period));
+    let mut values = [0.0; D];
+    for (&v, o) in x[b..n].iter().zip(out[b..n].iter_mut()) {
+        let mut input = Some(v);
+        for (e, value) in emas.iter_mut().zip(values.iter_mut()) {
+            input = input.and_then(|v| e.update(v));
+            if let Some(m) = input {
+                *value = m;
+            }
+        }
+        if input.is_some() {
+            let y = combine(&values);
+            nan |= y.is_nan();
+            *o = y;
         }
     }
     written(b + lookback, nan, n, len)
+}
+
+dispatch! { ["fma"]
+/// `TA_EMA(period)`: lookback `period - 1`, seeded with the SMA of the first
+/// `period` values, then `m = fma(x − m, k, m)`. `period = 1` copies the
+/// input.
+pub fn ema(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
+    ema_chain(x, period, out, |[m]| *m)
 }
 }
 
@@ -237,27 +255,7 @@ dispatch! { ["fma"]
 /// the SMA of EMA1's first `period` values; lookback `2·(period − 1)`.
 /// `period = 1` copies the input.
 pub fn dema(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
-    let lookback = 2 * period.saturating_sub(1);
-    let Some((b, n)) = prepare(&[x], &mut [&mut *out], period >= MA_MIN_PERIOD, lookback) else {
-        return Missing::all(out.len());
-    };
-    let len = out.len();
-    if period == 1 {
-        out[b..n].copy_from_slice(&x[b..n]);
-        return written(b, any_nan(&out[b..n]), n, len);
-    }
-    let mut nan = false;
-    let (mut e1, mut e2) = (Ema::new(period), Ema::new(period));
-    for (v, o) in x[b..n].iter().zip(out[b..n].iter_mut()) {
-        if let Some(m1) = e1.update(*v) {
-            if let Some(m2) = e2.update(m1) {
-                let y = 2.0 * m1 - m2;
-                nan |= y.is_nan();
-                *o = y;
-            }
-        }
-    }
-    written(b + lookback, nan, n, len)
+    ema_chain(x, period, out, |[m1, m2]| 2.0 * m1 - m2)
 }
 }
 
@@ -266,29 +264,7 @@ dispatch! { ["fma"]
 /// EMA1 → EMA2 → EMA3, each seeded with the SMA of its input's first
 /// `period` values; lookback `3·(period − 1)`. `period = 1` copies the input.
 pub fn tema(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
-    let lookback = 3 * period.saturating_sub(1);
-    let Some((b, n)) = prepare(&[x], &mut [&mut *out], period >= MA_MIN_PERIOD, lookback) else {
-        return Missing::all(out.len());
-    };
-    let len = out.len();
-    if period == 1 {
-        out[b..n].copy_from_slice(&x[b..n]);
-        return written(b, any_nan(&out[b..n]), n, len);
-    }
-    let mut nan = false;
-    let (mut e1, mut e2, mut e3) = (Ema::new(period), Ema::new(period), Ema::new(period));
-    for (v, o) in x[b..n].iter().zip(out[b..n].iter_mut()) {
-        if let Some(m1) = e1.update(*v) {
-            if let Some(m2) = e2.update(m1) {
-                if let Some(m3) = e3.update(m2) {
-                    let y = m3 + (3.0 * m1 - 3.0 * m2);
-                    nan |= y.is_nan();
-                    *o = y;
-                }
-            }
-        }
-    }
-    written(b + lookback, nan, n, len)
+    ema_chain(x, period, out, |[m1, m2, m3]| m3 + (3.0 * m1 - 3.0 * m2))
 }
 }
 
