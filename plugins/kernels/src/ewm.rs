@@ -43,6 +43,8 @@ pub fn alpha_from_alpha(alpha: f64) -> Result<f64, ParamError> {
 /// the next observation is re-weighted by the decayed old weight.
 pub fn ewm_mean(x: &[f64], a: f64, out: &mut [f64]) -> Missing {
     debug_assert_eq!(x.len(), out.len());
+    let s = Smoothing::new(a);
+    let mut e = Ewm::new();
     let mut i = 0;
     // Leading missing rows.
     while i < x.len() && !x[i].is_finite() {
@@ -52,23 +54,18 @@ pub fn ewm_mean(x: &[f64], a: f64, out: &mut [f64]) -> Missing {
     if i == x.len() {
         return Missing::all(i);
     }
-    let mut state = Ewm::start(x[i], a);
-    out[i] = state.m;
-    let mut nan = out[i].is_nan();
-    for (xi, oi) in x[i + 1..].iter().zip(out[i + 1..].iter_mut()) {
-        *oi = state.step(*xi);
+    let mut nan = false;
+    for (xi, oi) in x[i..].iter().zip(out[i..].iter_mut()) {
+        *oi = e.step(*xi, &s);
         nan |= oi.is_nan();
     }
     Missing { prefix: i, interior: nan }
 }
 
-/// The P1 recursion as a state machine, for kernels that fuse several
-/// averages into one pass. Starts at the first observation.
+/// The constants of one smoothing factor `a`, shared by every average that
+/// uses it (kernels fusing several averages keep one copy in registers).
 #[derive(Debug, Clone, Copy)]
-pub struct Ewm {
-    /// Current value.
-    pub m: f64,
-    w: f64,
+pub struct Smoothing {
     a: f64,
     keep: f64,
     /// `keep + a == 1.0` exactly: a step right after an observation divides
@@ -76,50 +73,82 @@ pub struct Ewm {
     unit: bool,
 }
 
-impl Ewm {
-    /// The state after the first observation `x` with smoothing factor `a`.
+impl Smoothing {
+    /// The constants for smoothing factor `a` (from [`alpha_from_span`] or
+    /// [`alpha_from_alpha`]).
     #[inline]
-    pub fn start(x: f64, a: f64) -> Self {
+    pub fn new(a: f64) -> Self {
         let keep = 1.0 - a;
-        Ewm { m: x, w: 1.0, a, keep, unit: keep + a == 1.0 }
+        Smoothing { a, keep, unit: keep + a == 1.0 }
+    }
+}
+
+/// The P1 recursion as a state machine, for kernels that fuse several
+/// averages into one pass; the smoothing constants are passed to each step.
+#[derive(Debug, Clone, Copy)]
+pub struct Ewm {
+    /// Current value (`NaN` before the first observation).
+    pub m: f64,
+    /// Weight of the old mass; `NaN` before the first observation.
+    w: f64,
+    /// The last row was an observation and `keep + a == 1`: the next
+    /// observed row is the plain `keep·m + a·x` (the common case, kept apart
+    /// so that it is a few instructions with no division).
+    plain: bool,
+}
+
+impl Default for Ewm {
+    fn default() -> Self {
+        Ewm::new()
+    }
+}
+
+impl Ewm {
+    /// The state before any observation.
+    #[inline]
+    pub fn new() -> Self {
+        Ewm { m: f64::NAN, w: f64::NAN, plain: false }
     }
 
-    /// Advances `state`, starting it at the first finite `x`; returns the
-    /// output (`NaN` before the first observation).
+    /// Whether the first observation has been seen.
     #[inline]
-    pub fn feed(state: &mut Option<Ewm>, x: f64, a: f64) -> f64 {
-        match state {
-            Some(e) => e.step(x),
-            None if x.is_finite() => {
-                *state = Some(Ewm::start(x, a));
-                x
-            }
-            None => f64::NAN,
-        }
+    pub fn started(&self) -> bool {
+        !self.w.is_nan()
     }
 
-    /// One row: `x` missing (non-finite) carries the value; returns the output.
-    #[inline]
-    pub fn step(&mut self, x: f64) -> f64 {
-        if self.w == 1.0 && self.unit {
-            // Gap-free step: w becomes keep, and (keep·m + a·x) / (keep + a) is
+    /// One row: returns the output. A missing (non-finite) `x` carries the
+    /// value; before the first observation the output is `NaN`.
+    #[inline(always)]
+    pub fn step(&mut self, x: f64, s: &Smoothing) -> f64 {
+        if self.plain && x.is_finite() {
+            // w goes to keep and back to 1; (keep·m + a·x) / (keep + a) is
             // divided by exactly 1.
-            self.w = self.keep;
-            if x.is_finite() {
-                if x != self.m {
-                    self.m = self.keep * self.m + self.a * x;
-                }
-                self.w = 1.0;
+            if x != self.m {
+                self.m = s.keep * self.m + s.a * x;
             }
             return self.m;
         }
-        self.w *= self.keep;
+        self.step_general(x, s)
+    }
+
+    /// [`Ewm::step`] for the rows after a gap, the first observation, and
+    /// factors whose `keep + a` is not exactly 1.
+    #[inline]
+    fn step_general(&mut self, x: f64, s: &Smoothing) -> f64 {
+        if !self.started() {
+            if x.is_finite() {
+                *self = Ewm { m: x, w: 1.0, plain: s.unit };
+            }
+            return self.m;
+        }
+        self.w *= s.keep;
         if x.is_finite() {
             if x != self.m {
-                self.m = (self.w * self.m + self.a * x) / (self.w + self.a);
+                self.m = (self.w * self.m + s.a * x) / (self.w + s.a);
             }
             self.w = 1.0;
         }
+        self.plain = self.w == 1.0 && s.unit;
         self.m
     }
 }

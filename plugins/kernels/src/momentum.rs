@@ -1,40 +1,48 @@
 //! Trend and momentum indicators: rsi, macd, roc, momentum (SPEC 2.4–2.6,
 //! 3.3) and the original Rust port's EMA family rema/dema/tema (SPEC 3.0–3.2).
 
-use crate::ewm::{alpha_from_alpha, alpha_from_span, Ewm, ParamError};
+use crate::ewm::{alpha_from_alpha, alpha_from_span, Ewm, ParamError, Smoothing};
 use crate::buffer::zeroed;
 use crate::missing::{Missing, Watch};
 
+dispatch! { ["avx2"]
 /// `RSI(period)` of SPEC 2.4: Wilder-style `EWM(1/period)` of gains and
 /// losses with no SMA seed; `NaN` where missing (flat start, before data).
-/// One pass: both averages advance together (they share their gaps).
+///
+/// Both averages advance together row by row (they share their gaps); the
+/// two divisions per row then run over a block of rows at once, vectorised
+/// and off the averages' serial chains.
 pub fn rsi(c: &[f64], period: usize, out: &mut [f64]) -> Result<Missing, ParamError> {
-    let a = alpha_from_alpha(1.0 / period as f64)?;
-    let mut avg: Option<(Ewm, Ewm)> = None;
+    const BLOCK: usize = 256;
+    let s = Smoothing::new(alpha_from_alpha(1.0 / period as f64)?);
+    let (mut gains, mut losses) = (Ewm::new(), Ewm::new());
+    let (mut ag, mut al) = ([0.0; BLOCK], [0.0; BLOCK]);
     let mut watch = Watch::default();
-    for t in 0..c.len() {
-        let d = if t > 0 { c[t] - c[t - 1] } else { f64::NAN };
-        let (gain, loss) = if d.is_finite() {
-            (if d < 0.0 { 0.0 } else { d }, if -d < 0.0 { 0.0 } else { -d })
-        } else {
-            (f64::NAN, f64::NAN)
-        };
-        let (ag, al) = match avg.as_mut() {
-            Some((g, l)) => (g.step(gain), l.step(loss)),
-            None if d.is_finite() => {
-                avg = Some((Ewm::start(gain, a), Ewm::start(loss, a)));
-                (gain, loss)
-            }
-            None => {
-                out[t] = f64::NAN;
-                watch.see(f64::NAN);
-                continue;
-            }
-        };
-        out[t] = 100.0 - 100.0 / (1.0 + ag / al);
-        watch.see(out[t]);
+    // The close before row 0 is missing, so is row 0's difference.
+    let mut prev = f64::NAN;
+    for (o, c) in out.chunks_mut(BLOCK).zip(c.chunks(BLOCK)) {
+        for ((&x, g), l) in c.iter().zip(ag.iter_mut()).zip(al.iter_mut()) {
+            let d = x - prev;
+            prev = x;
+            let (gain, loss) = if d.is_finite() {
+                // `d` unless `d < 0`, and `−d` unless `−d < 0` (so −0.0 is
+                // kept), as masks: up or down is a coin flip, a branch on it
+                // would be mispredicted every other row.
+                let keep = |v: f64, on: bool| f64::from_bits(v.to_bits() & u64::from(on).wrapping_neg());
+                (keep(d, d >= 0.0), keep(-d, -d >= 0.0))
+            } else {
+                (f64::NAN, f64::NAN)
+            };
+            *g = gains.step(gain, &s);
+            *l = losses.step(loss, &s);
+        }
+        for ((o, g), l) in o.iter_mut().zip(&ag).zip(&al) {
+            *o = 100.0 - 100.0 / (1.0 + g / l);
+        }
+        watch.see_all(o);
     }
     Ok(watch.report())
+}
 }
 
 /// `MACD(fast, slow, signal)` of SPEC 2.5 into `(macd, signal, histogram)`,
@@ -48,30 +56,25 @@ pub fn macd(
 ) -> Result<[Missing; 3], ParamError> {
     let (m, s, h) = out;
     let mut watch: [Watch; 3] = Default::default();
-    let (af, asl, asg) =
-        (alpha_from_span(fast as f64)?, alpha_from_span(slow as f64)?, alpha_from_span(signal as f64)?);
-    let mut state: Option<(Ewm, Ewm, Ewm)> = None;
-    for t in 0..c.len() {
-        let x = c[t];
-        let (mi, si) = match state.as_mut() {
-            Some((ef, es, eg)) => {
-                let mi = ef.step(x) - es.step(x);
-                (mi, eg.step(mi))
-            }
-            None if x.is_finite() => {
-                let (ef, es) = (Ewm::start(x, af), Ewm::start(x, asl));
-                let mi = ef.m - es.m;
-                state = Some((ef, es, Ewm::start(mi, asg)));
-                (mi, mi)
-            }
-            None => (f64::NAN, f64::NAN),
-        };
-        m[t] = mi;
-        s[t] = si;
-        h[t] = mi - si;
-        watch[0].see(m[t]);
-        watch[1].see(s[t]);
-        watch[2].see(h[t]);
+    let (sf, ss, sg) = (
+        Smoothing::new(alpha_from_span(fast as f64)?),
+        Smoothing::new(alpha_from_span(slow as f64)?),
+        Smoothing::new(alpha_from_span(signal as f64)?),
+    );
+    let (mut ef, mut es, mut eg) = (Ewm::new(), Ewm::new(), Ewm::new());
+    const BLOCK: usize = 512;
+    let blocks = c.chunks(BLOCK).zip(m.chunks_mut(BLOCK)).zip(s.chunks_mut(BLOCK)).zip(h.chunks_mut(BLOCK));
+    for (((c, m), s), h) in blocks {
+        for (((x, m), s), h) in c.iter().zip(m.iter_mut()).zip(s.iter_mut()).zip(h.iter_mut()) {
+            // Before the first close all three are NaN; the signal starts
+            // at the first MACD value (0: both averages start at that close).
+            let mi = ef.step(*x, &sf) - es.step(*x, &ss);
+            let si = eg.step(mi, &sg);
+            (*m, *s, *h) = (mi, si, mi - si);
+        }
+        watch[0].see_all(m);
+        watch[1].see_all(s);
+        watch[2].see_all(h);
     }
     Ok(watch.map(|w| w.report()))
 }
@@ -148,10 +151,39 @@ pub fn tema(x: &[f64], span: usize, out: &mut [f64]) {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     const N: f64 = f64::NAN;
+
+    /// A series over several kernel blocks with gaps, infinities, a flat run.
+    pub(crate) fn gappy(n: usize) -> Vec<f64> {
+        let mut x: Vec<f64> = (0..n).map(|i| 1.1 + 1e-3 * (i as f64 * 0.37).sin() * (i as f64 * 0.011).cos()).collect();
+        x[..3].fill(N);
+        x[300..305].fill(N);
+        x[511] = N;
+        x[700] = f64::INFINITY;
+        x[800..900].fill(1.2);
+        x
+    }
+
+    #[test]
+    fn rsi_blocks_equal_the_row_recursion() {
+        let x = gappy(1100);
+        for period in [1, 2, 14] {
+            let mut out = vec![0.0; x.len()];
+            rsi(&x, period, &mut out).unwrap();
+            let s = Smoothing::new(alpha_from_alpha(1.0 / period as f64).unwrap());
+            let (mut g, mut l) = (Ewm::new(), Ewm::new());
+            for t in 0..x.len() {
+                let d = if t > 0 { x[t] - x[t - 1] } else { N };
+                let (gain, loss) =
+                    if d.is_finite() { (if d < 0.0 { 0.0 } else { d }, if -d < 0.0 { 0.0 } else { -d }) } else { (N, N) };
+                let want = 100.0 - 100.0 / (1.0 + g.step(gain, &s) / l.step(loss, &s));
+                assert_eq!(out[t].to_bits(), want.to_bits(), "period {period} row {t}");
+            }
+        }
+    }
 
     #[test]
     fn rsi_division_cases() {

@@ -201,6 +201,9 @@ pub fn roll_std(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) {
     drive(x, w, &mut st, |t, s| out[t] = std_of(s, w, ddof));
 }
 
+/// Rows [`roll_mean_std`] hands over at a time.
+const BLOCK: usize = 256;
+
 /// The A.2 std of the current window.
 #[inline]
 fn std_of(s: &VarState, w: usize, ddof: usize) -> f64 {
@@ -285,10 +288,13 @@ impl StreamingStd {
     }
 }
 
-/// `ROLL_MEAN(x, w)` and `ROLL_STD(x, w, ddof)` in one pass: the two
-/// accumulators are independent, so running them together overlaps their
-/// latencies. Results equal [`roll_mean`] and [`roll_std`] bit for bit.
-pub fn roll_mean_std(x: &[f64], w: usize, ddof: usize, mean: &mut [f64], std: &mut [f64]) {
+/// `ROLL_MEAN(x, w)` and `ROLL_STD(x, w, ddof)` in one pass, handed to `f`
+/// a block of rows at a time as `f(first_row, means, stds)`.
+///
+/// The two accumulators are independent, so running them together overlaps
+/// their latencies. Results equal [`roll_mean`] and [`roll_std`]
+/// bit for bit.
+pub fn roll_mean_std(x: &[f64], w: usize, ddof: usize, mut f: impl FnMut(usize, &[f64], &[f64])) {
     struct Both(SumState, VarState);
     impl Streaming for Both {
         fn reset(&mut self, first: f64) {
@@ -305,9 +311,18 @@ pub fn roll_mean_std(x: &[f64], w: usize, ddof: usize, mean: &mut [f64], std: &m
         }
     }
     let mut st = Both(SumState::default(), VarState::default());
+    let (mut means, mut stds) = ([0.0; BLOCK], [0.0; BLOCK]);
+    let n = x.len();
     drive(x, w, &mut st, |t, b| {
-        mean[t] = mean_of(&b.0, w);
-        std[t] = std_of(&b.1, w, ddof);
+        // The divisions and the square root stay in the row loop: the
+        // running mean's chain of two divisions per row leaves the divider
+        // idle most of the time, and they fill it for free.
+        let i = t % BLOCK;
+        means[i] = mean_of(&b.0, w);
+        stds[i] = std_of(&b.1, w, ddof);
+        if i == BLOCK - 1 || t + 1 == n {
+            f(t - i, &means[..=i], &stds[..=i]);
+        }
     });
 }
 

@@ -1,7 +1,7 @@
 //! Range and dispersion indicators: true range, atr, dmi, bollinger,
 //! choppiness, zscore (SPEC P3, 2.7, 2.8, 2.10, 2.11, 2.15).
 
-use crate::ewm::{alpha_from_alpha, alpha_from_span, ewm_mean, Ewm, ParamError};
+use crate::ewm::{alpha_from_alpha, alpha_from_span, ewm_mean, Ewm, ParamError, Smoothing};
 use crate::rolling::{roll_max, roll_mean, roll_mean_std, roll_min, roll_std, roll_std_exact, roll_sum};
 use crate::buffer::zeroed;
 use crate::missing::{Missing, Watch};
@@ -11,9 +11,7 @@ use crate::missing::{Missing, Watch};
 pub fn true_range(h: &[f64], l: &[f64], c: &[f64], out: &mut [f64]) {
     for t in 0..out.len() {
         let prev = if t > 0 { c[t - 1] } else { f64::NAN };
-        // f64::max returns the other operand when one is NaN: missing terms
-        // are skipped, and the result is NaN only if all three are.
-        out[t] = (h[t] - l[t]).abs().max((h[t] - prev).abs()).max((l[t] - prev).abs());
+        out[t] = true_range_of(h[t], l[t], prev);
     }
 }
 
@@ -52,55 +50,87 @@ pub fn pairwise_sum(a: &[f64]) -> f64 {
 /// Wilder ATR with SMA seed (SPEC 2.10). With `reseed` (omega_pl's corrected
 /// option) the seed is the first run of `period` present true ranges instead
 /// of the one starting at the first present TR.
+///
+/// The true ranges are computed as the rows go (no buffer of them): first up
+/// to the end of the seed window, then in the recursion.
 pub fn atr(h: &[f64], l: &[f64], c: &[f64], period: usize, reseed: bool, out: &mut [f64]) -> Missing {
     let n = out.len();
-    let mut tr = zeroed(n);
-    true_range(h, l, c, &mut tr);
-    out.fill(f64::NAN);
-    if period == 0 {
-        return Missing::all(n);
-    }
-    let first = tr.iter().position(|v| !v.is_nan()).unwrap_or(0);
-    let seed_start = if reseed {
-        let mut run = 0;
-        let mut found = None;
-        for (t, v) in tr.iter().enumerate().skip(first) {
-            run = if v.is_nan() { 0 } else { run + 1 };
-            if run == period {
-                found = Some(t + 1 - period);
-                break;
-            }
-        }
-        match found {
-            Some(s) => s,
-            None => return Missing::all(n),
-        }
-    } else {
-        if first + period > n || tr[first..first + period].iter().any(|v| v.is_nan()) {
-            return Missing::all(n);
-        }
-        first
+    let (h, l, c) = (&h[..n], &l[..n], &c[..n]);
+    let tr = |t: usize| {
+        let prev = if t > 0 { c[t - 1] } else { f64::NAN };
+        true_range_of(h[t], l[t], prev)
     };
-    let seed_end = seed_start + period - 1;
-    let mut value = pairwise_sum(&tr[seed_start..=seed_end]) / period as f64;
+    let Some(seed_end) = atr_seed_end(n, period, reseed, tr) else {
+        out.fill(f64::NAN);
+        return Missing::all(n);
+    };
+    let seed: Vec<f64> = (seed_end + 1 - period..=seed_end).map(tr).collect();
+    let mut value = pairwise_sum(&seed) / period as f64;
+    out[..seed_end].fill(f64::NAN);
     out[seed_end] = value;
-    // (ATR·(p−1) + TR) / p, with the division replaced by a multiplication
-    // by 1/p: at most one extra rounding per step, and the recursion contracts
-    // by (p−1)/p, so the difference stays near p ulps (~1e-15 relative) while
-    // the step no longer waits on a division.
-    let (keep, inv) = (period as f64 - 1.0, 1.0 / period as f64);
+    // (ATR·(p−1) + TR) / p as ATR·β + TR·α with β = (p−1)/p and α = 1/p:
+    // at most two more roundings per step than the reference's division,
+    // and the recursion contracts by β, so the difference stays within a few
+    // times p ulps (~1e-15 relative at p = 14), while the step waits on one
+    // multiplication and one addition instead of on a division.
+    let p = period as f64;
+    let (beta, alpha) = ((p - 1.0) / p, 1.0 / p);
     let mut nan = value.is_nan();
-    for t in seed_end + 1..n {
-        if !tr[t].is_nan() {
-            value = (value * keep + tr[t]) * inv;
+    let rows = h[seed_end + 1..].iter().zip(&l[seed_end + 1..]).zip(&c[seed_end..]);
+    for (((&h, &l), &prev), o) in rows.zip(&mut out[seed_end + 1..]) {
+        let tr = true_range_of(h, l, prev);
+        if !tr.is_nan() {
+            value = value * beta + tr * alpha;
         }
-        out[t] = value;
+        *o = value;
         nan |= value.is_nan();
     }
     Missing { prefix: seed_end, interior: nan }
 }
 
-/// `DMI(period)` of SPEC 2.7 into `(plus_di, minus_di, adx)`, in one pass.
+/// The true range of one bar given the previous close (SPEC P3).
+#[inline(always)]
+fn true_range_of(h: f64, l: f64, prev: f64) -> f64 {
+    // f64::max returns the other operand when one is NaN: missing terms are
+    // skipped, and the result is NaN only if all three are.
+    (h - l).abs().max((h - prev).abs()).max((l - prev).abs())
+}
+
+/// The last row of the ATR seed window (SPEC 2.10): the window of `period`
+/// true ranges starting at the first present one, which must all be present
+/// (else `None`); with `reseed`, the first run of `period` present ones.
+fn atr_seed_end(n: usize, period: usize, reseed: bool, tr: impl Fn(usize) -> f64) -> Option<usize> {
+    if period == 0 {
+        return None;
+    }
+    let first = (0..n).find(|&t| !tr(t).is_nan())?;
+    let mut run = 0;
+    for t in first..n {
+        if tr(t).is_nan() {
+            if !reseed {
+                return None;
+            }
+            run = 0;
+        } else {
+            run += 1;
+            if run == period {
+                return Some(t);
+            }
+        }
+    }
+    None
+}
+
+dispatch! { ["avx2"]
+/// `DMI(period)` of SPEC 2.7 into `(plus_di, minus_di, adx)`.
+///
+/// Rows go a block at a time. The three averages (true range, +DM, −DM)
+/// advance row by row; then the block's DI and DX divisions run as one
+/// vectorised loop; the block's DX feed the ADX average while the next
+/// block's averages advance (two independent serial chains side by side).
+/// Kept inside the row loop, three divisions per row would queue on the
+/// divider and hold up the averages. The operations and their order per
+/// output are the same, so are the results.
 pub fn dmi(
     h: &[f64],
     l: &[f64],
@@ -108,34 +138,82 @@ pub fn dmi(
     period: usize,
     out: (&mut [f64], &mut [f64], &mut [f64]),
 ) -> Result<[Missing; 3], ParamError> {
+    const BLOCK: usize = 256;
     let (plus, minus, adx) = out;
+    let n = plus.len();
+    let (minus, adx) = (&mut minus[..n], &mut adx[..n]);
+    let a = Smoothing::new(alpha_from_alpha(1.0 / period as f64)?);
     let mut watch: [Watch; 3] = Default::default();
-    let a = alpha_from_alpha(1.0 / period as f64)?;
-    let (mut e_tr, mut e_p, mut e_m, mut e_adx) = (None, None, None, None);
-    for t in 0..plus.len() {
-        let (pdm, mdm, tr) = if t == 0 {
-            (0.0, 0.0, (h[0] - l[0]).abs())
-        } else {
-            let up = h[t] - h[t - 1];
-            let dn = l[t - 1] - l[t];
-            // Comparisons with NaN are false, so missing moves count as 0.
-            let pdm = if up > dn && up > 0.0 { up } else { 0.0 };
-            let mdm = if dn > up && dn > 0.0 { dn } else { 0.0 };
-            let prev = c[t - 1];
-            (pdm, mdm, (h[t] - l[t]).abs().max((h[t] - prev).abs()).max((l[t] - prev).abs()))
-        };
-        let atr_d = Ewm::feed(&mut e_tr, tr, a);
-        let p = 100.0 * Ewm::feed(&mut e_p, pdm, a) / atr_d;
-        let m = 100.0 * Ewm::feed(&mut e_m, mdm, a) / atr_d;
-        plus[t] = p;
-        minus[t] = m;
-        let dx = (p - m).abs() / (p + m) * 100.0;
-        adx[t] = Ewm::feed(&mut e_adx, dx, a);
-        watch[0].see(p);
-        watch[1].see(m);
-        watch[2].see(adx[t]);
+    let (mut e_tr, mut e_p, mut e_m, mut e_adx) = (Ewm::new(), Ewm::new(), Ewm::new(), Ewm::new());
+    let mut atr = [0.0; BLOCK];
+    // DX of the previous block (rows `pending`), not yet fed to ADX.
+    let mut dx = [0.0; BLOCK];
+    let mut pending = 0..0;
+    // Row 0 has no previous bar: its moves compare false (0) and its true
+    // range skips the missing terms, leaving H − L.
+    let mut before = Bar { h: f64::NAN, l: f64::NAN, c: f64::NAN };
+    for start in (0..n).step_by(BLOCK) {
+        let end = (start + BLOCK).min(n);
+        let (p, m) = (&mut plus[start..end], &mut minus[start..end]);
+        let prev = &mut adx[pending];
+        let bars = h[start..end].iter().zip(&l[start..end]).zip(&c[start..end]);
+        let outs = p.iter_mut().zip(m.iter_mut()).zip(atr.iter_mut());
+        for (i, (((&h, &l), &c), ((pi, mi), tr_avg))) in bars.zip(outs).enumerate() {
+            let bar = Bar { h, l, c };
+            let (pdm, mdm, tr) = movement(&before, &bar);
+            before = bar;
+            *tr_avg = e_tr.step(tr, &a);
+            *pi = e_p.step(pdm, &a);
+            *mi = e_m.step(mdm, &a);
+            if let Some(x) = prev.get_mut(i) {
+                *x = e_adx.step(dx[i], &a);
+            }
+        }
+        // A last, shorter block leaves the tail of the one before it.
+        for (x, d) in prev.iter_mut().zip(&dx).skip(p.len()) {
+            *x = e_adx.step(*d, &a);
+        }
+        watch[2].see_all(prev);
+        for (((pi, mi), d), tr_avg) in p.iter_mut().zip(m.iter_mut()).zip(dx.iter_mut()).zip(&atr) {
+            let (pd, md) = (100.0 * *pi / tr_avg, 100.0 * *mi / tr_avg);
+            *pi = pd;
+            *mi = md;
+            *d = (pd - md).abs() / (pd + md) * 100.0;
+        }
+        watch[0].see_all(p);
+        watch[1].see_all(m);
+        pending = start..end;
     }
+    let last = &mut adx[pending];
+    for (x, d) in last.iter_mut().zip(&dx) {
+        *x = e_adx.step(*d, &a);
+    }
+    watch[2].see_all(last);
     Ok(watch.map(|w| w.report()))
+}
+}
+
+/// One bar's high, low and close.
+struct Bar {
+    h: f64,
+    l: f64,
+    c: f64,
+}
+
+/// A bar's (+DM, −DM, TR) for [`dmi`], from the bar before it:
+/// `+DM = up` if `up > down` and `up > 0`, `−DM = down` if `down > up` and
+/// `down > 0`, else `0` (a missing move compares false and counts as `0`);
+/// TR as SPEC P3.
+#[inline(always)]
+fn movement(before: &Bar, bar: &Bar) -> (f64, f64, f64) {
+    let up = bar.h - before.h;
+    let dn = before.l - bar.l;
+    // Masks, not branches: which move wins is a coin flip on price data.
+    let keep = |v: f64, on: bool| f64::from_bits(v.to_bits() & u64::from(on).wrapping_neg());
+    let pdm = keep(up, (up > dn) & (up > 0.0));
+    let mdm = keep(dn, (dn > up) & (dn > 0.0));
+    let tr = (bar.h - bar.l).abs().max((bar.h - before.c).abs()).max((bar.l - before.c).abs());
+    (pdm, mdm, tr)
 }
 
 /// Which rolling std a dispersion indicator uses.
@@ -185,20 +263,24 @@ pub fn bollinger(
 ) -> [Missing; 3] {
     let (upper, middle, lower) = out;
     let mut watch: [Watch; 3] = Default::default();
-    let mut sd = zeroed(c.len());
-    match std {
-        StdKind::Streaming => roll_mean_std(c, period, 1, middle, &mut sd),
-        StdKind::Exact => {
-            roll_mean(c, period, middle);
-            roll_std_exact(c, period, 1, &mut sd);
+    let mut bands = |first: usize, means: &[f64], stds: &[f64]| {
+        let rows = first..first + means.len();
+        let (u, m, l) = (&mut upper[rows.clone()], &mut middle[rows.clone()], &mut lower[rows]);
+        for ((((u, m), l), mean), sd) in u.iter_mut().zip(m.iter_mut()).zip(l.iter_mut()).zip(means).zip(stds) {
+            (*u, *m, *l) = (mean + k * sd, *mean, mean - k * sd);
         }
-    }
-    for t in 0..c.len() {
-        upper[t] = middle[t] + k * sd[t];
-        lower[t] = middle[t] - k * sd[t];
-        watch[0].see(upper[t]);
-        watch[1].see(middle[t]);
-        watch[2].see(lower[t]);
+        watch[0].see_all(u);
+        watch[1].see_all(m);
+        watch[2].see_all(l);
+    };
+    match std {
+        StdKind::Streaming => roll_mean_std(c, period, 1, &mut bands),
+        StdKind::Exact => {
+            let (mut means, mut stds) = (zeroed(c.len()), zeroed(c.len()));
+            roll_mean(c, period, &mut means);
+            roll_std_exact(c, period, 1, &mut stds);
+            bands(0, &means, &stds);
+        }
     }
     watch.map(|w| w.report())
 }
@@ -289,6 +371,38 @@ mod tests {
         assert!(out[..5].iter().all(|v| v.is_nan()));
         assert_eq!(out[5], 1.0);
         assert_eq!(out[6], 1.0);
+    }
+
+    #[test]
+    fn dmi_blocks_equal_the_row_recursion() {
+        let c = crate::momentum::tests::gappy(1100);
+        let h: Vec<f64> = c.iter().enumerate().map(|(i, v)| v + 1e-4 * (i % 7) as f64).collect();
+        let l: Vec<f64> = c.iter().enumerate().map(|(i, v)| v - 1e-4 * (i % 5) as f64).collect();
+        let n = c.len();
+        for period in [1, 3, 14] {
+            let (mut p, mut m, mut a) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            dmi(&h, &l, &c, period, (&mut p, &mut m, &mut a)).unwrap();
+            let s = Smoothing::new(alpha_from_alpha(1.0 / period as f64).unwrap());
+            let mut e = [Ewm::new(); 4];
+            for t in 0..n {
+                let (pdm, mdm, tr) = if t == 0 {
+                    (0.0, 0.0, (h[0] - l[0]).abs())
+                } else {
+                    let (up, dn) = (h[t] - h[t - 1], l[t - 1] - l[t]);
+                    let pdm = if up > dn && up > 0.0 { up } else { 0.0 };
+                    let mdm = if dn > up && dn > 0.0 { dn } else { 0.0 };
+                    let prev = c[t - 1];
+                    (pdm, mdm, (h[t] - l[t]).abs().max((h[t] - prev).abs()).max((l[t] - prev).abs()))
+                };
+                let atr = e[0].step(tr, &s);
+                let pd = 100.0 * e[1].step(pdm, &s) / atr;
+                let md = 100.0 * e[2].step(mdm, &s) / atr;
+                let adx = e[3].step((pd - md).abs() / (pd + md) * 100.0, &s);
+                for (got, want) in [(p[t], pd), (m[t], md), (a[t], adx)] {
+                    assert_eq!(got.to_bits(), want.to_bits(), "period {period} row {t}");
+                }
+            }
+        }
     }
 
     #[test]
