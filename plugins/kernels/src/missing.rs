@@ -90,11 +90,12 @@ mod tests {
     #[test]
     fn kernel_reports_hold() {
         let nan = f64::NAN;
-        let mut x: Vec<f64> = (0..240).map(|i| 1.1 + 1e-3 * (f64::from(i) * 0.7).sin()).collect();
+        let mut x: Vec<f64> = (0..1100).map(|i| 1.1 + 1e-3 * (f64::from(i) * 0.7).sin()).collect();
         x[..4].fill(nan);
         x[60] = nan;
         x[100] = f64::INFINITY;
         x[150..180].fill(1.2);
+        x[600..610].fill(nan); // past the first block of the blocked kernels
         let y: Vec<f64> = x.iter().map(|v| v + 2e-4).collect();
         let z: Vec<f64> = x.iter().map(|v| v - 2e-4).collect();
         let series: [&[f64]; 4] = [&x, &x[..3], &x[4..60], &[]];
@@ -108,6 +109,9 @@ mod tests {
                 check("ema", crate::ewm::ewm_mean(x, 2.0 / (p as f64 + 1.0), &mut o), &o);
                 check("sma", crate::rolling::roll_mean(x, p, &mut o), &o);
                 check("roc", crate::momentum::roc(x, p, &mut o), &o);
+                check("momentum", crate::momentum::momentum(x, p, &mut o), &o);
+                check("dema", crate::momentum::dema(x, p, &mut o), &o);
+                check("tema", crate::momentum::tema(x, p, &mut o), &o);
                 check("rsi", crate::momentum::rsi(x, p, &mut o).unwrap(), &o);
                 check("atr", crate::volatility::atr(h, l, x, p, false, &mut o), &o);
                 check("atr reseed", crate::volatility::atr(h, l, x, p, true, &mut o), &o);

@@ -2,7 +2,6 @@
 //! 3.3) and the original Rust port's EMA family rema/dema/tema (SPEC 3.0–3.2).
 
 use crate::ewm::{alpha_from_alpha, alpha_from_span, Ewm, ParamError, Smoothing};
-use crate::buffer::zeroed;
 use crate::missing::{Missing, Watch};
 
 dispatch! { ["avx2"]
@@ -94,61 +93,99 @@ pub fn roc(c: &[f64], period: usize, out: &mut [f64]) -> Missing {
 }
 
 /// `MOM(period)` of SPEC 3.3: `C_t − C_{t−p}` when both are finite.
-pub fn momentum(c: &[f64], period: usize, out: &mut [f64]) {
-    for (t, o) in out.iter_mut().enumerate() {
-        *o = if t >= period && c[t].is_finite() && c[t - period].is_finite() {
-            c[t] - c[t - period]
-        } else {
-            f64::NAN
-        };
+pub fn momentum(c: &[f64], period: usize, out: &mut [f64]) -> Missing {
+    let n = out.len().min(c.len());
+    let first = period.min(n);
+    out[..first].fill(f64::NAN);
+    out[n..].fill(f64::NAN);
+    let mut nan = false;
+    for (o, (&now, &prev)) in out[first..n].iter_mut().zip(c[first..n].iter().zip(c)) {
+        // A select, not a branch, so the loop vectorises.
+        *o = if now.is_finite() & prev.is_finite() { now - prev } else { f64::NAN };
+        nan |= o.is_nan();
     }
+    Missing { prefix: first, interior: nan || n < out.len() }
 }
 
-/// The port's EMA `REMA(span)` of SPEC 3.0: `a = 2/(span+1)`; starts at the
-/// first finite input; a `NaN` input carries the value without re-weighting.
-pub fn rema(x: &[f64], span: usize, out: &mut [f64]) {
-    let a = 2.0 / (span as f64 + 1.0);
-    let keep = 1.0 - a;
-    let mut e = f64::NAN;
-    let mut started = false;
-    for (xi, o) in x.iter().zip(out.iter_mut()) {
-        if !started {
-            if xi.is_finite() {
-                e = *xi;
-                started = true;
+/// The port's EMA `REMA(span)` of SPEC 3.0 one row at a time: `a = 2/(span+1)`;
+/// starts at the first finite input; a `NaN` input carries the value without
+/// re-weighting.
+#[derive(Clone, Copy)]
+struct Rema {
+    a: f64,
+    keep: f64,
+    e: f64,
+    started: bool,
+}
+
+impl Rema {
+    fn new(span: usize) -> Self {
+        let a = 2.0 / (span as f64 + 1.0);
+        Rema { a, keep: 1.0 - a, e: f64::NAN, started: false }
+    }
+
+    #[inline(always)]
+    fn step(&mut self, x: f64) -> f64 {
+        if !self.started {
+            if x.is_finite() {
+                self.e = x;
+                self.started = true;
             }
-        } else if !xi.is_nan() {
-            e = a * xi + keep * e;
+        } else if !x.is_nan() {
+            self.e = self.a * x + self.keep * self.e;
         }
-        *o = e;
+        self.e
     }
 }
 
-/// `DEMA(span)` of SPEC 3.1: `2·E1 − E2` where both are finite.
-pub fn dema(x: &[f64], span: usize, out: &mut [f64]) {
-    let mut e1 = zeroed(x.len());
-    rema(x, span, &mut e1);
-    rema(&e1, span, out);
-    for (o, a) in out.iter_mut().zip(&e1) {
-        *o = if a.is_finite() && o.is_finite() { 2.0 * a - *o } else { f64::NAN };
+/// `REMA(span)` of SPEC 3.0 (see [`Rema`]).
+pub fn rema(x: &[f64], span: usize, out: &mut [f64]) {
+    let mut e = Rema::new(span);
+    for (xi, o) in x.iter().zip(out.iter_mut()) {
+        *o = e.step(*xi);
     }
 }
 
-/// `TEMA(span)` of SPEC 3.2: `3·E1 − 3·E2 + E3` (left to right) where all are finite.
-pub fn tema(x: &[f64], span: usize, out: &mut [f64]) {
-    let n = x.len();
-    let (mut e1, mut e2) = (zeroed(n), zeroed(n));
-    rema(x, span, &mut e1);
-    rema(&e1, span, &mut e2);
-    rema(&e2, span, out);
-    for ((o, a), b) in out.iter_mut().zip(&e1).zip(&e2) {
-        *o = if a.is_finite() && b.is_finite() && o.is_finite() {
-            3.0 * a - 3.0 * b + *o
-        } else {
-            f64::NAN
-        };
+/// `DEMA(span)` of SPEC 3.1: `2·E1 − E2` where both are finite. The two
+/// averages advance together in one pass (each row of E2 needs only that row
+/// of E1), so no intermediate column is written.
+pub fn dema(x: &[f64], span: usize, out: &mut [f64]) -> Missing {
+    let (mut e1, mut e2) = (Rema::new(span), Rema::new(span));
+    let mut watch = Watch::default();
+    for (x, o) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
+        for (xi, o) in x.iter().zip(o.iter_mut()) {
+            let a = e1.step(*xi);
+            let b = e2.step(a);
+            *o = if a.is_finite() && b.is_finite() { 2.0 * a - b } else { f64::NAN };
+        }
+        watch.see_all(o);
     }
+    watch.report()
 }
+
+/// `TEMA(span)` of SPEC 3.2: `3·E1 − 3·E2 + E3` (left to right) where all are
+/// finite; the three averages advance together in one pass.
+pub fn tema(x: &[f64], span: usize, out: &mut [f64]) -> Missing {
+    let (mut e1, mut e2, mut e3) = (Rema::new(span), Rema::new(span), Rema::new(span));
+    let mut watch = Watch::default();
+    for (x, o) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
+        for (xi, o) in x.iter().zip(o.iter_mut()) {
+            let a = e1.step(*xi);
+            let b = e2.step(a);
+            let c = e3.step(b);
+            *o = if a.is_finite() && b.is_finite() && c.is_finite() {
+                3.0 * a - 3.0 * b + c
+            } else {
+                f64::NAN
+            };
+        }
+        watch.see_all(o);
+    }
+    watch.report()
+}
+
+/// Rows a kernel writes before it checks them for `NaN` together.
+const BLOCK: usize = 512;
 
 #[cfg(test)]
 pub(crate) mod tests {
