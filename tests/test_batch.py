@@ -343,6 +343,25 @@ def test_alias_may_replace_an_existing_column(candles: pl.DataFrame) -> None:
     assert_frame_equal(got.select("bid_open"), candles.select(col().ema(5).alias("bid_open")))
 
 
+def test_expensive_indicators_start_first_and_columns_keep_their_order(
+    candles: pl.DataFrame,
+) -> None:
+    specs: list[Any] = [
+        "ema:5",
+        {"name": "sma", "period": 3, "alias": "bid_open"},  # replaces a column in place
+        "macd",
+        "bollinger",
+        "roc",
+        "dmi",
+    ]
+    plan = plan_indicators(candles, specs)
+    names = [parse_spec(s).name for s in specs]
+    assert [names[i] for i in plan.order] == ["bollinger", "dmi", "macd", "sma", "ema", "roc"]
+    as_listed = candles.with_columns(*plan.exprs).unnest(plan.unnest)
+    assert_frame_equal(with_indicators(candles, specs), as_listed)
+    assert_frame_equal(with_indicators(candles.lazy(), specs).collect(), as_listed)
+
+
 def test_parse_spec_and_describe() -> None:
     assert parse_spec("macd:8,21") == IndicatorSpec("macd", {"fast": 8, "slow": 21})
     assert parse_spec("zscore:50,ema,20").params == {
