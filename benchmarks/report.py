@@ -146,7 +146,7 @@ def render(path: Path) -> str:
         pandas_scaled = "pandas" in row and row["pandas"]["scaled"]
         scaled_note |= pandas_scaled
         target, met = judge(name, size, m)
-        label = "batch of 10 (one `select`)" if name == "batch" else f"`{name}`"
+        label = "batch of 10 (`with_indicators`)" if name == "batch" else f"`{name}`"
         pandas_cell = cell(row, "pandas", pandas_scaled) + ("¹" if pandas_scaled else "")
         cols = [
             label,
