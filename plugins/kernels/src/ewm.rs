@@ -110,6 +110,27 @@ impl Ewm {
         Ewm { m: f64::NAN, w: f64::NAN, plain: false }
     }
 
+    /// Whether the next steps, as long as their input is finite, are
+    /// [`Ewm::plain_step`]s: the last row was an observation and
+    /// `keep + a == 1`. The flag stays set through plain steps.
+    #[inline]
+    pub fn is_plain(&self) -> bool {
+        self.plain
+    }
+
+    /// [`Ewm::step`] of a plain state (see [`Ewm::is_plain`]) on a finite
+    /// `x`, on the value alone: for tight loops over gap-free rows, which
+    /// write the value back to `m` afterwards.
+    #[inline(always)]
+    pub fn plain_step(m: f64, x: f64, s: &Smoothing) -> f64 {
+        let next = s.keep * m + s.a * x;
+        if x != m {
+            next
+        } else {
+            m
+        }
+    }
+
     /// Whether the first observation has been seen.
     #[inline]
     pub fn started(&self) -> bool {

@@ -2,6 +2,7 @@
 //! 3.3) and the original Rust port's EMA family rema/dema/tema (SPEC 3.0–3.2).
 
 use crate::ewm::{alpha_from_alpha, alpha_from_span, Ewm, ParamError, Smoothing};
+use crate::keep_if;
 use crate::missing::{Missing, Watch};
 
 dispatch! { ["avx2"]
@@ -23,15 +24,9 @@ pub fn rsi(c: &[f64], period: usize, out: &mut [f64]) -> Result<Missing, ParamEr
         for ((&x, g), l) in c.iter().zip(ag.iter_mut()).zip(al.iter_mut()) {
             let d = x - prev;
             prev = x;
-            let (gain, loss) = if d.is_finite() {
-                // `d` unless `d < 0`, and `−d` unless `−d < 0` (so −0.0 is
-                // kept), as masks: up or down is a coin flip, a branch on it
-                // would be mispredicted every other row.
-                let keep = |v: f64, on: bool| f64::from_bits(v.to_bits() & u64::from(on).wrapping_neg());
-                (keep(d, d >= 0.0), keep(-d, -d >= 0.0))
-            } else {
-                (f64::NAN, f64::NAN)
-            };
+            // `d` unless `d < 0`, `−d` unless `−d < 0` (so −0.0 is kept).
+            let (gain, loss) =
+                if d.is_finite() { (keep_if(d, d >= 0.0), keep_if(-d, -d >= 0.0)) } else { (f64::NAN, f64::NAN) };
             *g = gains.step(gain, &s);
             *l = losses.step(loss, &s);
         }
@@ -44,8 +39,13 @@ pub fn rsi(c: &[f64], period: usize, out: &mut [f64]) -> Result<Missing, ParamEr
 }
 }
 
+dispatch! { ["avx2"]
 /// `MACD(fast, slow, signal)` of SPEC 2.5 into `(macd, signal, histogram)`,
 /// in one pass (the three averages start together at the first close).
+///
+/// A block of rows without gaps, once the averages have started, runs a
+/// tight loop of plain steps (no state checks, compares as selects); the
+/// block is redone with full steps if a MACD value in it is not finite.
 pub fn macd(
     c: &[f64],
     fast: usize,
@@ -53,6 +53,7 @@ pub fn macd(
     signal: usize,
     out: (&mut [f64], &mut [f64], &mut [f64]),
 ) -> Result<[Missing; 3], ParamError> {
+    const BLOCK: usize = 512;
     let (m, s, h) = out;
     let mut watch: [Watch; 3] = Default::default();
     let (sf, ss, sg) = (
@@ -61,21 +62,40 @@ pub fn macd(
         Smoothing::new(alpha_from_span(signal as f64)?),
     );
     let (mut ef, mut es, mut eg) = (Ewm::new(), Ewm::new(), Ewm::new());
-    const BLOCK: usize = 512;
     let blocks = c.chunks(BLOCK).zip(m.chunks_mut(BLOCK)).zip(s.chunks_mut(BLOCK)).zip(h.chunks_mut(BLOCK));
     for (((c, m), s), h) in blocks {
-        for (((x, m), s), h) in c.iter().zip(m.iter_mut()).zip(s.iter_mut()).zip(h.iter_mut()) {
-            // Before the first close all three are NaN; the signal starts
-            // at the first MACD value (0: both averages start at that close).
-            let mi = ef.step(*x, &sf) - es.step(*x, &ss);
-            let si = eg.step(mi, &sg);
-            (*m, *s, *h) = (mi, si, mi - si);
+        let mut done = false;
+        if ef.is_plain() && es.is_plain() && eg.is_plain() && c.iter().fold(true, |ok, x| ok & x.is_finite()) {
+            let (mut f, mut sl, mut g) = (ef.m, es.m, eg.m);
+            let mut finite = true;
+            for (((&x, m), s), h) in c.iter().zip(m.iter_mut()).zip(s.iter_mut()).zip(h.iter_mut()) {
+                f = Ewm::plain_step(f, x, &sf);
+                sl = Ewm::plain_step(sl, x, &ss);
+                let mi = f - sl;
+                finite &= mi.is_finite();
+                g = Ewm::plain_step(g, mi, &sg);
+                (*m, *s, *h) = (mi, g, mi - g);
+            }
+            if finite {
+                (ef.m, es.m, eg.m) = (f, sl, g);
+                done = true;
+            }
+        }
+        if !done {
+            for (((x, m), s), h) in c.iter().zip(m.iter_mut()).zip(s.iter_mut()).zip(h.iter_mut()) {
+                // Before the first close all three are NaN; the signal starts
+                // at the first MACD value (0: both averages start at that close).
+                let mi = ef.step(*x, &sf) - es.step(*x, &ss);
+                let si = eg.step(mi, &sg);
+                (*m, *s, *h) = (mi, si, mi - si);
+            }
         }
         watch[0].see_all(m);
         watch[1].see_all(s);
         watch[2].see_all(h);
     }
     Ok(watch.map(|w| w.report()))
+}
 }
 
 /// `ROC(period)` of SPEC 2.6: `((C_t − C_{t−p}) / C_{t−p}) · 100`.
@@ -218,6 +238,33 @@ pub(crate) mod tests {
                     if d.is_finite() { (if d < 0.0 { 0.0 } else { d }, if -d < 0.0 { 0.0 } else { -d }) } else { (N, N) };
                 let want = 100.0 - 100.0 / (1.0 + g.step(gain, &s) / l.step(loss, &s));
                 assert_eq!(out[t].to_bits(), want.to_bits(), "period {period} row {t}");
+            }
+        }
+    }
+
+    #[test]
+    fn macd_blocks_equal_the_row_recursion() {
+        let mut x = gappy(1400);
+        // A block of finite closes whose MACD overflows (fast span 1 follows
+        // the jump at once, a slow one stays near the old value).
+        x[1030..1300].fill(-1.7e308);
+        x[1300..1310].fill(1.7e308);
+        let n = x.len();
+        for (fast, slow, signal) in [(12, 26, 9), (1, 2, 1), (3, 5, 2), (1, 50, 1)] {
+            let (mut m, mut s, mut h) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
+            macd(&x, fast, slow, signal, (&mut m, &mut s, &mut h)).unwrap();
+            if slow == 50 {
+                assert!(m[1300].is_infinite(), "the overflow case is exercised");
+            }
+            let sm = |p: usize| Smoothing::new(alpha_from_span(p as f64).unwrap());
+            let (sf, ss, sg) = (sm(fast), sm(slow), sm(signal));
+            let (mut ef, mut es, mut eg) = (Ewm::new(), Ewm::new(), Ewm::new());
+            for t in 0..n {
+                let mi = ef.step(x[t], &sf) - es.step(x[t], &ss);
+                let si = eg.step(mi, &sg);
+                for (got, want) in [(m[t], mi), (s[t], si), (h[t], mi - si)] {
+                    assert_eq!(got.to_bits(), want.to_bits(), "({fast}, {slow}, {signal}) row {t}");
+                }
             }
         }
     }

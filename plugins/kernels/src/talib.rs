@@ -65,6 +65,7 @@ pub const ROC_MIN_PERIOD: usize = 1;
 /// Smallest period accepted by STDDEV.
 pub const STDDEV_MIN_PERIOD: usize = 2;
 
+use crate::keep_if;
 use crate::missing::{any_nan, Missing};
 
 /// Index of the first row where none of `inputs` is `NaN` (the `talib`
@@ -659,8 +660,7 @@ fn directional_movement(up: f64, down: f64) -> (f64, f64) {
     // `&` rather than `&&`, and masks rather than branches: no jumps.
     let minus = (down > 0.0) & (up < down);
     let plus = !minus & (up > 0.0) & (up > down);
-    let keep = |v: f64, on: bool| f64::from_bits(v.to_bits() & u64::from(on).wrapping_neg());
-    (keep(up, plus), keep(down, minus))
+    (keep_if(up, plus), keep_if(down, minus))
 }
 
 dispatch! { ["fma"]

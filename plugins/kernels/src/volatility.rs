@@ -4,6 +4,7 @@
 use crate::ewm::{alpha_from_alpha, alpha_from_span, ewm_mean, Ewm, ParamError, Smoothing};
 use crate::rolling::{roll_max, roll_mean, roll_mean_std, roll_min, roll_std, roll_std_exact, roll_sum};
 use crate::buffer::zeroed;
+use crate::keep_if;
 use crate::missing::{Missing, Watch};
 
 /// `TR` of SPEC P3: the largest of `|H−L|`, `|H−C_{t−1}|`, `|L−C_{t−1}|`,
@@ -47,6 +48,7 @@ pub fn pairwise_sum(a: &[f64]) -> f64 {
     }
 }
 
+dispatch! { ["avx2"]
 /// Wilder ATR with SMA seed (SPEC 2.10). With `reseed` (omega_pl's corrected
 /// option) the seed is the first run of `period` present true ranges instead
 /// of the one starting at the first present TR.
@@ -76,16 +78,31 @@ pub fn atr(h: &[f64], l: &[f64], c: &[f64], period: usize, reseed: bool, out: &m
     let p = period as f64;
     let (beta, alpha) = ((p - 1.0) / p, 1.0 / p);
     let mut nan = value.is_nan();
-    let rows = h[seed_end + 1..].iter().zip(&l[seed_end + 1..]).zip(&c[seed_end..]);
-    for (((&h, &l), &prev), o) in rows.zip(&mut out[seed_end + 1..]) {
-        let tr = true_range_of(h, l, prev);
-        if !tr.is_nan() {
-            value = value * beta + tr * alpha;
+    const BLOCK: usize = 512;
+    let mut scaled = [0.0; BLOCK];
+    let first = seed_end + 1;
+    for (k, o) in out[first..].chunks_mut(BLOCK).enumerate() {
+        let rows = first + k * BLOCK..first + k * BLOCK + o.len();
+        let (h, l, prev) = (&h[rows.clone()], &l[rows.clone()], &c[rows.start - 1..rows.end - 1]);
+        // TR · α for the block first (vectorised), so that the recursion's
+        // chain is one multiplication and one addition: computed in the
+        // same loop, the compiler pairs the two products into one vector
+        // multiplication and puts shuffles on the chain.
+        let scaled = &mut scaled[..o.len()];
+        for i in 0..scaled.len() {
+            scaled[i] = true_range_of(h[i], l[i], prev[i]) * alpha;
         }
-        *o = value;
-        nan |= value.is_nan();
+        for (o, &s) in o.iter_mut().zip(scaled.iter()) {
+            // A missing TR (NaN, so is its product) carries the value.
+            if !s.is_nan() {
+                value = value * beta + s;
+            }
+            *o = value;
+            nan |= value.is_nan();
+        }
     }
     Missing { prefix: seed_end, interior: nan }
+}
 }
 
 /// The true range of one bar given the previous close (SPEC P3).
@@ -156,17 +173,44 @@ pub fn dmi(
         let end = (start + BLOCK).min(n);
         let (p, m) = (&mut plus[start..end], &mut minus[start..end]);
         let prev = &mut adx[pending];
-        let bars = h[start..end].iter().zip(&l[start..end]).zip(&c[start..end]);
+        let (hb, lb, cb) = (&h[start..end], &l[start..end], &c[start..end]);
+        let bars = hb.iter().zip(lb).zip(cb);
         let outs = p.iter_mut().zip(m.iter_mut()).zip(atr.iter_mut());
-        for (i, (((&h, &l), &c), ((pi, mi), tr_avg))) in bars.zip(outs).enumerate() {
-            let bar = Bar { h, l, c };
-            let (pdm, mdm, tr) = movement(&before, &bar);
-            before = bar;
-            *tr_avg = e_tr.step(tr, &a);
-            *pi = e_p.step(pdm, &a);
-            *mi = e_m.step(mdm, &a);
-            if let Some(x) = prev.get_mut(i) {
-                *x = e_adx.step(dx[i], &a);
+        // Averages that have started, on a block whose bars (and the one
+        // before) are finite and far from overflow: every move and true range
+        // is finite, and each step is a plain one.
+        let tame = |v: f64| v.abs() < 1e300;
+        let plain = e_tr.is_plain()
+            && e_p.is_plain()
+            && e_m.is_plain()
+            && tame(before.h) & tame(before.l) & tame(before.c)
+            && hb.iter().chain(lb).chain(cb).fold(true, |ok, &v| ok & tame(v));
+        if plain {
+            let (mut t, mut pm, mut mm) = (e_tr.m, e_p.m, e_m.m);
+            for (i, (((&h, &l), &c), ((pi, mi), tr_avg))) in bars.zip(outs).enumerate() {
+                let bar = Bar { h, l, c };
+                let (pdm, mdm, tr) = movement(&before, &bar);
+                before = bar;
+                t = Ewm::plain_step(t, tr, &a);
+                pm = Ewm::plain_step(pm, pdm, &a);
+                mm = Ewm::plain_step(mm, mdm, &a);
+                (*tr_avg, *pi, *mi) = (t, pm, mm);
+                if let Some(x) = prev.get_mut(i) {
+                    *x = e_adx.step(dx[i], &a);
+                }
+            }
+            (e_tr.m, e_p.m, e_m.m) = (t, pm, mm);
+        } else {
+            for (i, (((&h, &l), &c), ((pi, mi), tr_avg))) in bars.zip(outs).enumerate() {
+                let bar = Bar { h, l, c };
+                let (pdm, mdm, tr) = movement(&before, &bar);
+                before = bar;
+                *tr_avg = e_tr.step(tr, &a);
+                *pi = e_p.step(pdm, &a);
+                *mi = e_m.step(mdm, &a);
+                if let Some(x) = prev.get_mut(i) {
+                    *x = e_adx.step(dx[i], &a);
+                }
             }
         }
         // A last, shorter block leaves the tail of the one before it.
@@ -208,10 +252,8 @@ struct Bar {
 fn movement(before: &Bar, bar: &Bar) -> (f64, f64, f64) {
     let up = bar.h - before.h;
     let dn = before.l - bar.l;
-    // Masks, not branches: which move wins is a coin flip on price data.
-    let keep = |v: f64, on: bool| f64::from_bits(v.to_bits() & u64::from(on).wrapping_neg());
-    let pdm = keep(up, (up > dn) & (up > 0.0));
-    let mdm = keep(dn, (dn > up) & (dn > 0.0));
+    let pdm = keep_if(up, (up > dn) & (up > 0.0));
+    let mdm = keep_if(dn, (dn > up) & (dn > 0.0));
     let tr = (bar.h - bar.l).abs().max((bar.h - before.c).abs()).max((bar.l - before.c).abs());
     (pdm, mdm, tr)
 }
