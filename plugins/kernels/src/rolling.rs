@@ -238,6 +238,46 @@ pub fn std_from(num: f64, den: f64) -> f64 {
     }
 }
 
+/// [`roll_mean`] one row at a time over a series the caller holds: each
+/// [`push`] runs the Appendix A.1 schedule of `drive` for the next row, so
+/// its result equals `roll_mean` bit for bit.
+///
+/// [`push`]: StreamingMean::push
+pub struct StreamingMean {
+    w: usize,
+    state: SumState,
+}
+
+impl StreamingMean {
+    /// An empty window of `w` rows (`w = 0`: every result missing).
+    pub fn new(w: usize) -> Self {
+        StreamingMean { w, state: SumState::default() }
+    }
+
+    /// The mean of the window ending at row `t` of `x`; call for rows
+    /// `0, 1, 2, …` in order.
+    #[inline]
+    pub fn push(&mut self, x: &[f64], t: usize) -> f64 {
+        let w = self.w;
+        if w == 0 {
+            return f64::NAN;
+        }
+        if t == 0 || w == 1 {
+            let lo = (t + 1).saturating_sub(w);
+            self.state.reset(x[lo]);
+            for &v in &x[lo..=t] {
+                self.state.add(v);
+            }
+        } else {
+            if t >= w {
+                self.state.remove(x[t - w]);
+            }
+            self.state.add(x[t]);
+        }
+        mean_of(&self.state, w)
+    }
+}
+
 /// [`roll_std`] one row at a time, for kernels that compute the input on the
 /// fly: the last `w` values are kept in a ring, and each [`push_variance`]
 /// runs the same Appendix A schedule as `drive`, so `std_from` of its result
@@ -437,43 +477,55 @@ fn lanes<const L: usize>(x: &[f64], at: usize) -> &[f64; L] {
     x[at..at + L].try_into().expect("the span holds w + L - 1 values")
 }
 
-/// Exact rolling extreme (`max` when `is_max`, else `min`) of complete windows,
-/// in O(n) and nearly branch-free (van Herk / Gil-Werman: per block of `w`
-/// rows, running extremes from the block start and to the block end; a window
-/// spans at most two blocks).
-fn roll_extreme(x: &[f64], w: usize, is_max: bool, out: &mut [f64]) {
-    let n = x.len();
-    out.fill(f64::NAN);
+/// Exact rolling extreme (`max` when `MAX`, else `min`) of complete windows,
+/// in O(n) and branch-free (van Herk / Gil-Werman: per stretch of `w` rows,
+/// running extremes from the stretch's start and to its end; a window spans
+/// at most two stretches and is the extreme of the two).
+///
+/// Only complete windows (all values finite) are written, so the running
+/// extremes can compare without regard to `NaN`: every value a written
+/// window reads lies inside it.
+fn roll_extreme<const MAX: bool>(x: &[f64], w: usize, out: &mut [f64]) {
+    let n = x.len().min(out.len());
     if w == 0 || n < w {
+        out.fill(f64::NAN);
         return;
     }
-    let pick = |a: f64, b: f64| if is_max { a.max(b) } else { a.min(b) };
-    let (mut fwd, mut bwd) = (zeroed(n), zeroed(n));
-    for i in 0..n {
-        fwd[i] = if i % w == 0 { x[i] } else { pick(fwd[i - 1], x[i]) };
+    let pick = |a: f64, b: f64| if (a > b) == MAX { a } else { b };
+    // Running extremes from each stretch's start go straight into `out`.
+    for (xs, fs) in x[..n].chunks(w).zip(out.chunks_mut(w)) {
+        let mut e = xs[0];
+        for (&v, f) in xs.iter().zip(fs.iter_mut()) {
+            e = pick(e, v);
+            *f = e;
+        }
     }
-    for i in (0..n).rev() {
-        bwd[i] = if i % w == w - 1 || i == n - 1 { x[i] } else { pick(bwd[i + 1], x[i]) };
+    let mut bwd = zeroed(n);
+    for (xs, bs) in x[..n].chunks(w).zip(bwd.chunks_mut(w)) {
+        let mut e = xs[xs.len() - 1];
+        for (&v, b) in xs.iter().zip(bs.iter_mut()).rev() {
+            e = pick(e, v);
+            *b = e;
+        }
     }
     let mut last_missing: Option<usize> = None;
     for t in 0..n {
         if missing(x[t]) {
             last_missing = Some(t);
         }
-        if complete_window(t, w, last_missing) {
-            out[t] = pick(bwd[t + 1 - w], fwd[t]);
-        }
+        out[t] = if complete_window(t, w, last_missing) { pick(bwd[t + 1 - w], out[t]) } else { f64::NAN };
     }
+    out[n..].fill(f64::NAN);
 }
 
 /// `ROLL_MAX(x, w)`.
 pub fn roll_max(x: &[f64], w: usize, out: &mut [f64]) {
-    roll_extreme(x, w, true, out);
+    roll_extreme::<true>(x, w, out);
 }
 
 /// `ROLL_MIN(x, w)`.
 pub fn roll_min(x: &[f64], w: usize, out: &mut [f64]) {
-    roll_extreme(x, w, false, out);
+    roll_extreme::<false>(x, w, out);
 }
 
 #[cfg(test)]

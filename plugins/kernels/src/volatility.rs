@@ -2,7 +2,10 @@
 //! choppiness, zscore (SPEC P3, 2.7, 2.8, 2.10, 2.11, 2.15).
 
 use crate::ewm::{alpha_from_alpha, alpha_from_span, ewm_mean, Ewm, ParamError, Smoothing};
-use crate::rolling::{roll_max, roll_mean, roll_mean_std, roll_min, roll_std, roll_std_exact, roll_sum};
+use crate::rolling::{
+    roll_max, roll_mean, roll_mean_std, roll_min, roll_std, roll_std_exact, roll_sum, std_from, StreamingMean,
+    StreamingStd,
+};
 use crate::buffer::zeroed;
 use crate::keep_if;
 use crate::missing::{Missing, Watch};
@@ -330,15 +333,16 @@ pub fn bollinger(
 /// `CHOP(period)` of SPEC 2.11.
 pub fn choppiness(h: &[f64], l: &[f64], c: &[f64], period: usize, out: &mut [f64]) {
     let n = out.len();
-    let (mut tr, mut s, mut hi, mut lo) = (zeroed(n), zeroed(n), zeroed(n), zeroed(n));
+    let (mut tr, mut s, mut lo) = (zeroed(n), zeroed(n), zeroed(n));
     true_range(h, l, c, &mut tr);
     roll_sum(&tr, period, &mut s);
-    roll_max(h, period, &mut hi);
+    // The rolling high goes into `out`, which then takes the result in place.
+    roll_max(h, period, out);
     roll_min(l, period, &mut lo);
     let denom = (period as f64).log10();
-    for t in 0..n {
-        let range = hi[t] - lo[t];
-        out[t] = if range == 0.0 { f64::NAN } else { (100.0 * (s[t] / range).log10()) / denom };
+    for ((o, s), lo) in out.iter_mut().zip(&s).zip(&lo) {
+        let range = *o - lo;
+        *o = if range == 0.0 { f64::NAN } else { (100.0 * (s / range).log10()) / denom };
     }
 }
 
@@ -359,20 +363,70 @@ pub fn zscore(
     mean: ZMean,
     std: StdKind,
     out: &mut [f64],
-) -> Result<(), ParamError> {
+) -> Result<Missing, ParamError> {
+    if std == StdKind::Streaming {
+        return zscore_streaming(c, window, mean, out);
+    }
     let n = c.len();
     let mut m = zeroed(n);
     match mean {
         ZMean::Rolling => roll_mean(c, window, &mut m),
         ZMean::Ema(p) => ewm_mean(c, alpha_from_span(p as f64)?, &mut m),
     };
-    // DEV is missing on missing-close rows even where the EMA mean carries.
-    let dev: Vec<f64> =
-        c.iter().zip(&m).map(|(x, mi)| if x.is_finite() { x - mi } else { f64::NAN }).collect();
+    let dev: Vec<f64> = c.iter().zip(&m).map(|(x, mi)| deviation(*x, *mi)).collect();
     let mut sd = zeroed(n);
     std.rolling(&dev, window, &mut sd);
     z_from(&dev, &sd, out);
-    Ok(())
+    Ok(Missing::unknown())
+}
+
+/// `DEV = C − M`, missing on a missing close even where the mean carries.
+#[inline(always)]
+fn deviation(close: f64, mean: f64) -> f64 {
+    if close.is_finite() {
+        close - mean
+    } else {
+        f64::NAN
+    }
+}
+
+dispatch! { ["avx2"]
+/// [`zscore`] with the streaming std, in one pass over blocks of rows: the
+/// mean, the deviation and the std's running sums row by row (the mean's and
+/// the std's serial chains side by side), then the block's z-scores
+/// together. Equal to the column-by-column evaluation bit for bit.
+fn zscore_streaming(c: &[f64], window: usize, mean: ZMean, out: &mut [f64]) -> Result<Missing, ParamError> {
+    const B: usize = 256;
+    let ema = match mean {
+        ZMean::Ema(p) => Some(Smoothing::new(alpha_from_span(p as f64)?)),
+        ZMean::Rolling => None,
+    };
+    let (mut rolling, mut average) = (StreamingMean::new(window), Ewm::new());
+    let mut sd = StreamingStd::new(window, 1);
+    let mut watch = Watch::default();
+    let (mut dev, mut num, mut den) = ([0.0; B], [0.0; B], [0.0; B]);
+    let n = out.len().min(c.len());
+    let c = &c[..n];
+    for (k, o) in out[..n].chunks_mut(B).enumerate() {
+        let first = k * B;
+        for (j, &v) in c[first..first + o.len()].iter().enumerate() {
+            let m = match &ema {
+                Some(s) => average.step(v, s),
+                None => rolling.push(c, first + j),
+            };
+            dev[j] = deviation(v, m);
+            (num[j], den[j]) = sd.push_variance(dev[j]);
+        }
+        for (j, o) in o.iter_mut().enumerate() {
+            *o = z(dev[j], std_from(num[j], den[j]));
+        }
+        watch.see_all(o);
+    }
+    out[n..].fill(f64::NAN);
+    let mut report = watch.report();
+    report.interior |= n < out.len();
+    Ok(report)
+}
 }
 
 #[cfg(test)]
@@ -472,6 +526,31 @@ mod tests {
         let mut out = vec![0.0; 2];
         choppiness(&h, &l, &c, 1, &mut out);
         assert!(out.iter().all(|v| v.is_infinite() || v.is_nan()));
+    }
+
+    #[test]
+    fn streaming_zscore_equals_the_columns() {
+        let c = crate::momentum::tests::gappy(1100);
+        let n = c.len();
+        for window in [1, 2, 3, 20, 100] {
+            for mean in [ZMean::Rolling, ZMean::Ema(1), ZMean::Ema(7)] {
+                let mut got = vec![0.0; n];
+                let missing = zscore(&c, window, mean, StdKind::Streaming, &mut got).unwrap();
+                assert!(missing.holds_for(&got));
+                let mut m = vec![0.0; n];
+                match mean {
+                    ZMean::Rolling => roll_mean(&c, window, &mut m),
+                    ZMean::Ema(p) => ewm_mean(&c, alpha_from_span(p as f64).unwrap(), &mut m),
+                };
+                let dev: Vec<f64> = c.iter().zip(&m).map(|(x, mi)| deviation(*x, *mi)).collect();
+                let (mut sd, mut want) = (vec![0.0; n], vec![0.0; n]);
+                roll_std(&dev, window, 1, &mut sd);
+                z_from(&dev, &sd, &mut want);
+                for t in 0..n {
+                    assert_eq!(got[t].to_bits(), want[t].to_bits(), "w={window} {mean:?} row {t}");
+                }
+            }
+        }
     }
 
     #[test]

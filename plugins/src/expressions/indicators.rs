@@ -193,7 +193,12 @@ fn zscore(inputs: &[Series], kwargs: ZscoreKwargs) -> PolarsResult<Series> {
     };
     let std = std_kind(kwargs.exact_std);
     let mut res = Ok(());
-    let s = unary(inputs, |x, out| res = volatility::zscore(x, window, mean, std, out))?;
+    let s = unary(inputs, |x, out| {
+        volatility::zscore(x, window, mean, std, out).unwrap_or_else(|e| {
+            res = Err(e);
+            Missing::unknown()
+        })
+    })?;
     res.map_err(param_err("ema_period"))?;
     Ok(s)
 }
