@@ -700,6 +700,7 @@ pub fn atr(high: &[f64], low: &[f64], close: &[f64], period: usize, out: &mut [f
 }
 }
 
+dispatch! { ["avx2"]
 /// `TA_PLUS_DI`, `TA_MINUS_DI` and `TA_ADX` (all with `period`) on
 /// (high, low, close), computed in one pass.
 ///
@@ -793,6 +794,8 @@ pub fn dmi(
     ]
 }
 
+}
+
 /// The running +DM, −DM and true-range sums of [`dmi`], with the previous bar.
 struct DirectionalSums {
     plus: f64,
@@ -831,16 +834,21 @@ impl DirectionalSums {
 
     /// Wilder-smooths a bar into the sums (`s − s/p + today`) and returns
     /// (+DI, −DI, DX); DX is `None` where TA-Lib skips it.
+    ///
+    /// The three sums' divisions by `p` are one vector division, as are the
+    /// two DIs' divisions by the range: the loop is bound by the divider,
+    /// and a wide division takes it about as long as a single one.
     #[inline(always)]
     fn smooth(&mut self, high: f64, low: f64, close: f64, p: f64) -> (f64, f64, Option<f64>) {
         let (plus, minus, range) = self.bar(high, low, close);
-        self.minus -= self.minus / p;
-        self.plus -= self.plus / p;
-        self.minus += minus;
-        self.plus += plus;
-        self.range = self.range - self.range / p + range;
+        let sums = [self.minus, self.plus, self.range, 0.0];
+        let [qm, qp, qr, _] = std::array::from_fn::<f64, 4, _>(|i| sums[i] / p);
+        self.minus = (self.minus - qm) + minus;
+        self.plus = (self.plus - qp) + plus;
+        self.range = self.range - qr + range;
         if self.range > 0.0 {
-            let (pdi, mdi) = (100.0 * (self.plus / self.range), 100.0 * (self.minus / self.range));
+            let [rp, rm] = [self.plus / self.range, self.minus / self.range];
+            let (pdi, mdi) = (100.0 * rp, 100.0 * rm);
             let s = mdi + pdi;
             let dx = (!is_zero(s)).then(|| 100.0 * ((mdi - pdi).abs() / s));
             (pdi, mdi, dx)
