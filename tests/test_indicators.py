@@ -281,6 +281,25 @@ def test_edge_lengths(
     check(ohlc_frame(n, seed=n), build, reference)
 
 
+@pytest.mark.parametrize(
+    "expr",
+    [
+        pl.col("close").omega.zscore(10**11),
+        pl.col("close").omega.zscore(10**11, mean_source="ema", ema_period=5),
+        pl.col("close").omega.kalman_zscore(10**11),
+        pl.col("close").omega.rolling_std(10**11),
+        pl.col("close").omega.sma(10**11),
+        pl.col("close").omega.bollinger(10**11).struct.field("upper"),
+    ],
+)
+def test_window_longer_than_any_series_is_all_missing(expr: pl.Expr) -> None:
+    # No buffer of the window's size: a window of 1e11 rows must neither
+    # allocate 800 GB (an abort nobody can catch) nor take long.
+    got = ohlc_frame(300, seed=1).select(expr.alias("x"))["x"]
+    assert got.len() == 300
+    assert got.null_count() == 300
+
+
 @pytest.mark.parametrize(("name", "build", "reference"), CASES, ids=IDS)
 def test_flat_and_all_missing(
     name: str, build: Callable[[], pl.Expr], reference: Callable[[dict[str, Any]], Arrays]

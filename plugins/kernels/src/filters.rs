@@ -115,7 +115,7 @@ dispatch! { ["avx2"]
 fn kalman_zscore_streaming(c: &[f64], window: usize, r: f64, q: f64, carry_gaps: bool, out: &mut [f64]) -> Missing {
     const B: usize = 256;
     let mut k = Kalman::new(r, q, carry_gaps);
-    let mut sd = StreamingStd::new(window, 1);
+    let mut sd = StreamingStd::new(window, 1, c.len());
     let mut watch = Watch::default();
     let (mut res, mut num, mut den) = ([0.0; B], [0.0; B], [0.0; B]);
     for (o, c) in out.chunks_mut(B).zip(c.chunks(B)) {

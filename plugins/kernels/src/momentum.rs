@@ -5,6 +5,10 @@ use crate::ewm::{alpha_from_alpha, alpha_from_span, Ewm, ParamError, Smoothing};
 use crate::keep_if;
 use crate::missing::{Missing, Watch};
 
+/// Rows macd, dema and tema write before they check them for `NaN` together
+/// (rsi's divisions use a block of their own).
+const BLOCK: usize = 512;
+
 dispatch! { ["avx2"]
 /// `RSI(period)` of SPEC 2.4: Wilder-style `EWM(1/period)` of gains and
 /// losses with no SMA seed; `NaN` where missing (flat start, before data).
@@ -13,14 +17,14 @@ dispatch! { ["avx2"]
 /// two divisions per row then run over a block of rows at once, vectorised
 /// and off the averages' serial chains.
 pub fn rsi(c: &[f64], period: usize, out: &mut [f64]) -> Result<Missing, ParamError> {
-    const BLOCK: usize = 256;
+    const DIVISIONS: usize = 256;
     let s = Smoothing::new(alpha_from_alpha(1.0 / period as f64)?);
     let (mut gains, mut losses) = (Ewm::new(), Ewm::new());
-    let (mut ag, mut al) = ([0.0; BLOCK], [0.0; BLOCK]);
+    let (mut ag, mut al) = ([0.0; DIVISIONS], [0.0; DIVISIONS]);
     let mut watch = Watch::default();
     // The close before row 0 is missing, so is row 0's difference.
     let mut prev = f64::NAN;
-    for (o, c) in out.chunks_mut(BLOCK).zip(c.chunks(BLOCK)) {
+    for (o, c) in out.chunks_mut(DIVISIONS).zip(c.chunks(DIVISIONS)) {
         for ((&x, g), l) in c.iter().zip(ag.iter_mut()).zip(al.iter_mut()) {
             let d = x - prev;
             prev = x;
@@ -53,7 +57,6 @@ pub fn macd(
     signal: usize,
     out: (&mut [f64], &mut [f64], &mut [f64]),
 ) -> Result<[Missing; 3], ParamError> {
-    const BLOCK: usize = 512;
     let (m, s, h) = out;
     let mut watch: [Watch; 3] = Default::default();
     let (sf, ss, sg) = (
@@ -203,9 +206,6 @@ pub fn tema(x: &[f64], span: usize, out: &mut [f64]) -> Missing {
     }
     watch.report()
 }
-
-/// Rows a kernel writes before it checks them for `NaN` together.
-const BLOCK: usize = 512;
 
 #[cfg(test)]
 pub(crate) mod tests {

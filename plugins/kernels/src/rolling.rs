@@ -295,9 +295,15 @@ pub struct StreamingStd {
 }
 
 impl StreamingStd {
-    /// An empty window of `w` rows (`w = 0`: every result missing).
-    pub fn new(w: usize, ddof: usize) -> Self {
-        StreamingStd { w, ddof, state: VarState::default(), ring: vec![0.0; w.max(1)], slot: 0, rows: 0 }
+    /// An empty window of `w` rows (`w = 0`: every result missing) for a
+    /// series of at most `rows` values.
+    ///
+    /// The ring holds `min(w, rows)` values: a window longer than the series
+    /// (a user's `window=10**11`) allocates nothing it cannot use, as no
+    /// value ever leaves such a window.
+    pub fn new(w: usize, ddof: usize, rows: usize) -> Self {
+        let ring = vec![0.0; w.min(rows).max(1)];
+        StreamingStd { w, ddof, state: VarState::default(), ring, slot: 0, rows: 0 }
     }
 
     /// Appends the next row's value; returns the variance of the window
@@ -320,7 +326,7 @@ impl StreamingStd {
         }
         self.ring[self.slot] = v;
         self.slot += 1;
-        if self.slot == self.w {
+        if self.slot == self.ring.len() {
             self.slot = 0;
         }
         self.rows += 1;
@@ -478,7 +484,7 @@ fn lanes<const L: usize>(x: &[f64], at: usize) -> &[f64; L] {
 }
 
 /// Exact rolling extreme (`max` when `MAX`, else `min`) of complete windows,
-/// in O(n) and branch-free (van Herk / Gil-Werman: per stretch of `w` rows,
+/// in O(n) (van Herk / Gil-Werman: per stretch of `w` rows,
 /// running extremes from the stretch's start and to its end; a window spans
 /// at most two stretches and is the extreme of the two).
 ///
@@ -491,7 +497,15 @@ fn roll_extreme<const MAX: bool>(x: &[f64], w: usize, out: &mut [f64]) {
         out.fill(f64::NAN);
         return;
     }
-    let pick = |a: f64, b: f64| if (a > b) == MAX { a } else { b };
+    // Ties keep the first operand, as `f64::max`/`min` do on x86-64 (it
+    // decides the sign of a zero extreme).
+    let pick = |a: f64, b: f64| {
+        if MAX && a >= b || !MAX && a <= b {
+            a
+        } else {
+            b
+        }
+    };
     // Running extremes from each stretch's start go straight into `out`.
     for (xs, fs) in x[..n].chunks(w).zip(out.chunks_mut(w)) {
         let mut e = xs[0];
@@ -616,7 +630,7 @@ mod tests {
         for w in [0, 1, 2, 3, 17, 100, 400] {
             for ddof in [0, 1] {
                 let want = run(|x, o| roll_std(x, w, ddof, o), &x);
-                let mut s = StreamingStd::new(w, ddof);
+                let mut s = StreamingStd::new(w, ddof, x.len());
                 let got: Vec<f64> = x.iter().map(|&v| s.push_variance(v)).map(|(n, d)| std_from(n, d)).collect();
                 assert!(same(&got, &want), "w={w} ddof={ddof}");
             }

@@ -162,7 +162,7 @@ pub fn dmi(
     let (plus, minus, adx) = out;
     let n = plus.len();
     let (minus, adx) = (&mut minus[..n], &mut adx[..n]);
-    let a = Smoothing::new(alpha_from_alpha(1.0 / period as f64)?);
+    let s = Smoothing::new(alpha_from_alpha(1.0 / period as f64)?);
     let mut watch: [Watch; 3] = Default::default();
     let (mut e_tr, mut e_p, mut e_m, mut e_adx) = (Ewm::new(), Ewm::new(), Ewm::new(), Ewm::new());
     let mut atr = [0.0; BLOCK];
@@ -194,12 +194,12 @@ pub fn dmi(
                 let bar = Bar { h, l, c };
                 let (pdm, mdm, tr) = movement(&before, &bar);
                 before = bar;
-                t = Ewm::plain_step(t, tr, &a);
-                pm = Ewm::plain_step(pm, pdm, &a);
-                mm = Ewm::plain_step(mm, mdm, &a);
+                t = Ewm::plain_step(t, tr, &s);
+                pm = Ewm::plain_step(pm, pdm, &s);
+                mm = Ewm::plain_step(mm, mdm, &s);
                 (*tr_avg, *pi, *mi) = (t, pm, mm);
                 if let Some(x) = prev.get_mut(i) {
-                    *x = e_adx.step(dx[i], &a);
+                    *x = e_adx.step(dx[i], &s);
                 }
             }
             (e_tr.m, e_p.m, e_m.m) = (t, pm, mm);
@@ -208,17 +208,18 @@ pub fn dmi(
                 let bar = Bar { h, l, c };
                 let (pdm, mdm, tr) = movement(&before, &bar);
                 before = bar;
-                *tr_avg = e_tr.step(tr, &a);
-                *pi = e_p.step(pdm, &a);
-                *mi = e_m.step(mdm, &a);
+                *tr_avg = e_tr.step(tr, &s);
+                *pi = e_p.step(pdm, &s);
+                *mi = e_m.step(mdm, &s);
                 if let Some(x) = prev.get_mut(i) {
-                    *x = e_adx.step(dx[i], &a);
+                    *x = e_adx.step(dx[i], &s);
                 }
             }
         }
-        // A last, shorter block leaves the tail of the one before it.
+        // When this block is shorter (the last one), feed the rest of the
+        // previous block's DX.
         for (x, d) in prev.iter_mut().zip(&dx).skip(p.len()) {
-            *x = e_adx.step(*d, &a);
+            *x = e_adx.step(*d, &s);
         }
         watch[2].see_all(prev);
         for (((pi, mi), d), tr_avg) in p.iter_mut().zip(m.iter_mut()).zip(dx.iter_mut()).zip(&atr) {
@@ -233,7 +234,7 @@ pub fn dmi(
     }
     let last = &mut adx[pending];
     for (x, d) in last.iter_mut().zip(&dx) {
-        *x = e_adx.step(*d, &a);
+        *x = e_adx.step(*d, &s);
     }
     watch[2].see_all(last);
     Ok(watch.map(|w| w.report()))
@@ -257,8 +258,7 @@ fn movement(before: &Bar, bar: &Bar) -> (f64, f64, f64) {
     let dn = before.l - bar.l;
     let pdm = keep_if(up, (up > dn) & (up > 0.0));
     let mdm = keep_if(dn, (dn > up) & (dn > 0.0));
-    let tr = (bar.h - bar.l).abs().max((bar.h - before.c).abs()).max((bar.l - before.c).abs());
-    (pdm, mdm, tr)
+    (pdm, mdm, true_range_of(bar.h, bar.l, before.c))
 }
 
 /// Which rolling std a dispersion indicator uses.
@@ -402,7 +402,7 @@ fn zscore_streaming(c: &[f64], window: usize, mean: ZMean, out: &mut [f64]) -> R
         ZMean::Rolling => None,
     };
     let (mut rolling, mut average) = (StreamingMean::new(window), Ewm::new());
-    let mut sd = StreamingStd::new(window, 1);
+    let mut sd = StreamingStd::new(window, 1, c.len());
     let mut watch = Watch::default();
     let (mut dev, mut num, mut den) = ([0.0; B], [0.0; B], [0.0; B]);
     let n = out.len().min(c.len());
@@ -551,6 +551,20 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn window_longer_than_any_series_allocates_nothing_big() {
+        let c = crate::momentum::tests::gappy(1100);
+        let mut out = vec![0.0; c.len()];
+        for mean in [ZMean::Rolling, ZMean::Ema(3)] {
+            let missing = zscore(&c, 1 << 40, mean, StdKind::Streaming, &mut out).unwrap();
+            assert_eq!(missing, Missing::all(c.len()));
+            assert!(out.iter().all(|v| v.is_nan()));
+        }
+        let missing = crate::filters::kalman_zscore(&c, 1 << 40, 0.01, 1.0, false, StdKind::Streaming, &mut out);
+        assert_eq!(missing.prefix, c.len());
+        assert!(out.iter().all(|v| v.is_nan()));
     }
 
     #[test]
