@@ -18,6 +18,7 @@ import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_series_equal
 
 import omega_pl
 from tests import reference as ref
@@ -298,6 +299,19 @@ def test_window_longer_than_any_series_is_all_missing(expr: pl.Expr) -> None:
     got = ohlc_frame(300, seed=1).select(expr.alias("x"))["x"]
     assert got.len() == 300
     assert got.null_count() == 300
+
+
+@pytest.mark.parametrize("name", ["garch_volatility_local", "kalman_garch_zscore_local"])
+def test_local_lookback_longer_than_the_series(name: str) -> None:
+    # Every row's window then starts at row 0, as with a lookback of exactly
+    # the series' length; no lookback-sized buffer may be allocated.
+    frame = ohlc_frame(300, seed=4)
+    method = getattr(pl.col("close").omega, name)
+    want = frame.select(method(lookback=frame.height).alias("x"))["x"]
+    assert want.null_count() < frame.height
+    for lookback in (frame.height + 1, 10**11):
+        got = frame.select(method(lookback=lookback).alias("x"))["x"]
+        assert_series_equal(got, want)
 
 
 @pytest.mark.parametrize(("name", "build", "reference"), CASES, ids=IDS)

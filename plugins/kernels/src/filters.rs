@@ -412,7 +412,10 @@ pub fn garch_volatility_local(
     if g.alpha + g.beta >= 1.0 || rows.is_empty() {
         return;
     }
-    let len = lookback.max(1);
+    // A window never reaches before row 0: a lookback beyond the last row
+    // gives the same windows as one of exactly that many rows (and must not
+    // size buffers, e.g. lookback=10**11).
+    let len = lookback.min(rows.end).max(1);
     let (base, global) = local_returns(c, g, &rows, len);
     let clean = Clean::new(c, &global, base);
     let min_rows = 1usize.saturating_add(g.min_periods.max(0) as usize);
@@ -496,6 +499,8 @@ pub fn kalman_garch_zscore_local(
     if g.alpha + g.beta >= 1.0 || lookback == 0 || rows.is_empty() {
         return;
     }
+    // As in garch_volatility_local: windows never reach before row 0.
+    let lookback = lookback.min(rows.end);
     let (base, global) = local_returns(c, g, &rows, lookback);
     let clean = Clean::new(c, &global, base);
     let gains = kalman_gains(r, q, lookback);
