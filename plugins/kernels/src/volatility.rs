@@ -56,8 +56,8 @@ dispatch! { ["avx2"]
 /// option) the seed is the first run of `period` present true ranges instead
 /// of the one starting at the first present TR.
 ///
-/// The true ranges are computed as the rows go (no buffer of them): first up
-/// to the end of the seed window, then in the recursion.
+/// No column of true ranges is written: they are computed up to the end of
+/// the seed window, then a block of rows at a time ahead of the recursion.
 pub fn atr(h: &[f64], l: &[f64], c: &[f64], period: usize, reseed: bool, out: &mut [f64]) -> Missing {
     let n = out.len();
     let (h, l, c) = (&h[..n], &l[..n], &c[..n]);
