@@ -143,7 +143,9 @@ impl Ewm {
     pub fn step(&mut self, x: f64, s: &Smoothing) -> f64 {
         if self.plain && x.is_finite() {
             // w goes to keep and back to 1; (keep·m + a·x) / (keep + a) is
-            // divided by exactly 1.
+            // divided by exactly 1. (As `plain_step`, but a branch rather
+            // than a select: on a lone average's chain the select's blend
+            // costs more than a well-predicted branch.)
             if x != self.m {
                 self.m = s.keep * self.m + s.a * x;
             }

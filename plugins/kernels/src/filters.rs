@@ -3,8 +3,7 @@
 
 use crate::buffer::zeroed;
 use crate::missing::{Missing, Watch};
-use crate::rolling::{std_from, StreamingStd};
-use crate::volatility::{z, z_from, StdKind};
+use crate::volatility::{streaming_z, z_from, StdKind};
 
 /// `KALMAN_MEAN(R, Q)` of SPEC 2.12 (only `NaN` counts as missing).
 ///
@@ -108,28 +107,11 @@ pub fn kalman_zscore(
 }
 
 dispatch! { ["avx2"]
-/// [`kalman_zscore`] with the streaming std, in one pass over blocks of rows:
-/// the filter, the residual and the std's running sums row by row (serial
-/// chains), then the block's variances, square roots and z-scores together
-/// (vectorised, and off the serial chains' divider).
+/// [`kalman_zscore`] with the streaming std: [`streaming_z`] of the
+/// residuals, the filter's chain beside the std's.
 fn kalman_zscore_streaming(c: &[f64], window: usize, r: f64, q: f64, carry_gaps: bool, out: &mut [f64]) -> Missing {
-    const B: usize = 256;
     let mut k = Kalman::new(r, q, carry_gaps);
-    let mut sd = StreamingStd::new(window, 1, c.len());
-    let mut watch = Watch::default();
-    let (mut res, mut num, mut den) = ([0.0; B], [0.0; B], [0.0; B]);
-    for (o, c) in out.chunks_mut(B).zip(c.chunks(B)) {
-        for (j, &v) in c.iter().enumerate() {
-            let e = v - k.step(v);
-            res[j] = e;
-            (num[j], den[j]) = sd.push_variance(e);
-        }
-        for (j, o) in o.iter_mut().enumerate() {
-            *o = z(res[j], std_from(num[j], den[j]));
-        }
-        watch.see_all(o);
-    }
-    watch.report()
+    streaming_z(c, window, out, |_, v| v - k.step(v))
 }
 }
 

@@ -103,28 +103,26 @@ pub fn macd(
 
 /// `ROC(period)` of SPEC 2.6: `((C_t − C_{t−p}) / C_{t−p}) · 100`.
 pub fn roc(c: &[f64], period: usize, out: &mut [f64]) -> Missing {
-    let n = out.len().min(c.len());
-    let first = period.min(n);
-    out[..first].fill(f64::NAN);
-    out[n..].fill(f64::NAN);
-    let mut nan = false;
-    for (o, (&now, &prev)) in out[first..n].iter_mut().zip(c[first..n].iter().zip(c)) {
-        *o = ((now - prev) / prev) * 100.0;
-        nan |= o.is_nan();
-    }
-    Missing { prefix: first, interior: nan || n < out.len() }
+    lagged(c, period, out, |now, prev| ((now - prev) / prev) * 100.0)
 }
 
 /// `MOM(period)` of SPEC 3.3: `C_t − C_{t−p}` when both are finite.
 pub fn momentum(c: &[f64], period: usize, out: &mut [f64]) -> Missing {
+    // A select, not a branch, so the loop vectorises.
+    lagged(c, period, out, |now, prev| if now.is_finite() & prev.is_finite() { now - prev } else { f64::NAN })
+}
+
+/// `out[t] = f(c[t], c[t − period])`, missing for the first `period` rows
+/// (and past the end of `c`).
+#[inline(always)]
+fn lagged(c: &[f64], period: usize, out: &mut [f64], f: impl Fn(f64, f64) -> f64) -> Missing {
     let n = out.len().min(c.len());
     let first = period.min(n);
     out[..first].fill(f64::NAN);
     out[n..].fill(f64::NAN);
     let mut nan = false;
     for (o, (&now, &prev)) in out[first..n].iter_mut().zip(c[first..n].iter().zip(c)) {
-        // A select, not a branch, so the loop vectorises.
-        *o = if now.is_finite() & prev.is_finite() { now - prev } else { f64::NAN };
+        *o = f(now, prev);
         nan |= o.is_nan();
     }
     Missing { prefix: first, interior: nan || n < out.len() }

@@ -39,19 +39,25 @@ fn drive<S: Streaming>(x: &[f64], w: usize, state: &mut S, mut emit: impl FnMut(
         return;
     }
     for t in 0..x.len() {
-        if t == 0 || w == 1 {
-            let lo = (t + 1).saturating_sub(w);
-            state.reset(x[lo]);
-            for &v in &x[lo..=t] {
-                state.add(v);
-            }
-        } else {
-            if t >= w {
-                state.remove(x[t - w]);
-            }
-            state.add(x[t]);
-        }
+        step(x, w, t, state);
         emit(t, state);
+    }
+}
+
+/// Row `t` of the schedule of [`drive`] (`w > 0`; rows in order from 0).
+#[inline(always)]
+fn step<S: Streaming>(x: &[f64], w: usize, t: usize, state: &mut S) {
+    if t == 0 || w == 1 {
+        let lo = (t + 1).saturating_sub(w);
+        state.reset(x[lo]);
+        for &v in &x[lo..=t] {
+            state.add(v);
+        }
+    } else {
+        if t >= w {
+            state.remove(x[t - w]);
+        }
+        state.add(x[t]);
     }
 }
 
@@ -239,8 +245,9 @@ pub fn std_from(num: f64, den: f64) -> f64 {
 }
 
 /// [`roll_mean`] one row at a time over a series the caller holds: each
-/// [`push`] runs the Appendix A.1 schedule of `drive` for the next row, so
-/// its result equals `roll_mean` bit for bit.
+/// [`push`] runs the schedule of `drive` for the next row (the value leaving
+/// the window is read back from the series), so its result equals
+/// `roll_mean` bit for bit.
 ///
 /// [`push`]: StreamingMean::push
 pub struct StreamingMean {
@@ -258,23 +265,11 @@ impl StreamingMean {
     /// `0, 1, 2, …` in order.
     #[inline]
     pub fn push(&mut self, x: &[f64], t: usize) -> f64 {
-        let w = self.w;
-        if w == 0 {
+        if self.w == 0 {
             return f64::NAN;
         }
-        if t == 0 || w == 1 {
-            let lo = (t + 1).saturating_sub(w);
-            self.state.reset(x[lo]);
-            for &v in &x[lo..=t] {
-                self.state.add(v);
-            }
-        } else {
-            if t >= w {
-                self.state.remove(x[t - w]);
-            }
-            self.state.add(x[t]);
-        }
-        mean_of(&self.state, w)
+        step(x, self.w, t, &mut self.state);
+        mean_of(&self.state, self.w)
     }
 }
 

@@ -597,26 +597,17 @@ pub fn stddev(x: &[f64], period: usize, nbdev: f64, out: &mut [f64]) -> Missing 
 /// `TA_ROC(period)`: `(x / x[-period] − 1) · 100`, and `0` when
 /// `x[-period] == 0`. Lookback `period`.
 pub fn roc(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
-    let Some((b, n)) = prepare(&[x], &mut [&mut *out], period >= ROC_MIN_PERIOD, period) else {
-        return Missing::all(out.len());
-    };
-    let len = out.len();
-    let (x, out) = (&x[b..n], &mut out[b..n]);
-    let mut nan = false;
-    for (o, (&v, &old)) in out[period..].iter_mut().zip(x[period..].iter().zip(x)) {
-        let y = if old != 0.0 {
-            ((v / old) - 1.0) * 100.0
-        } else {
-            0.0
-        };
-        nan |= y.is_nan();
-        *o = y;
-    }
-    written(b + period, nan, n, len)
+    lagged(x, period, out, |v, old| if old != 0.0 { ((v / old) - 1.0) * 100.0 } else { 0.0 })
 }
 
 /// `TA_MOM(period)`: `x − x[-period]`. Lookback `period`.
 pub fn mom(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
+    lagged(x, period, out, |v, old| v - old)
+}
+
+/// `out[t] = f(x[t], x[t − period])` with TA-Lib's lookback `period` (roc, mom).
+#[inline(always)]
+fn lagged(x: &[f64], period: usize, out: &mut [f64], f: impl Fn(f64, f64) -> f64) -> Missing {
     let Some((b, n)) = prepare(&[x], &mut [&mut *out], period >= ROC_MIN_PERIOD, period) else {
         return Missing::all(out.len());
     };
@@ -624,7 +615,7 @@ pub fn mom(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
     let (x, out) = (&x[b..n], &mut out[b..n]);
     let mut nan = false;
     for (o, (&v, &old)) in out[period..].iter_mut().zip(x[period..].iter().zip(x)) {
-        let y = v - old;
+        let y = f(v, old);
         nan |= y.is_nan();
         *o = y;
     }

@@ -177,8 +177,6 @@ pub fn dmi(
         let (p, m) = (&mut plus[start..end], &mut minus[start..end]);
         let prev = &mut adx[pending];
         let (hb, lb, cb) = (&h[start..end], &l[start..end], &c[start..end]);
-        let bars = hb.iter().zip(lb).zip(cb);
-        let outs = p.iter_mut().zip(m.iter_mut()).zip(atr.iter_mut());
         // Averages that have started, on a block whose bars (and the one
         // before) are finite and far from overflow: every move and true range
         // is finite, and each step is a plain one.
@@ -188,33 +186,34 @@ pub fn dmi(
             && e_m.is_plain()
             && tame(before.h) & tame(before.l) & tame(before.c)
             && hb.iter().chain(lb).chain(cb).fold(true, |ok, &v| ok & tame(v));
+        // The block's rows, the three averages advanced by `$advance` (one
+        // loop body for both kinds of step, each compiled straight).
+        macro_rules! rows {
+            (|$tr:ident, $pdm:ident, $mdm:ident| $advance:expr) => {
+                let bars = hb.iter().zip(lb).zip(cb);
+                let outs = p.iter_mut().zip(m.iter_mut()).zip(atr.iter_mut());
+                for (i, (((&h, &l), &c), ((pi, mi), tr_avg))) in bars.zip(outs).enumerate() {
+                    let bar = Bar { h, l, c };
+                    let ($pdm, $mdm, $tr) = movement(&before, &bar);
+                    before = bar;
+                    (*tr_avg, *pi, *mi) = $advance;
+                    if let Some(x) = prev.get_mut(i) {
+                        *x = e_adx.step(dx[i], &s);
+                    }
+                }
+            };
+        }
         if plain {
             let (mut t, mut pm, mut mm) = (e_tr.m, e_p.m, e_m.m);
-            for (i, (((&h, &l), &c), ((pi, mi), tr_avg))) in bars.zip(outs).enumerate() {
-                let bar = Bar { h, l, c };
-                let (pdm, mdm, tr) = movement(&before, &bar);
-                before = bar;
+            rows!(|tr, pdm, mdm| {
                 t = Ewm::plain_step(t, tr, &s);
                 pm = Ewm::plain_step(pm, pdm, &s);
                 mm = Ewm::plain_step(mm, mdm, &s);
-                (*tr_avg, *pi, *mi) = (t, pm, mm);
-                if let Some(x) = prev.get_mut(i) {
-                    *x = e_adx.step(dx[i], &s);
-                }
-            }
+                (t, pm, mm)
+            });
             (e_tr.m, e_p.m, e_m.m) = (t, pm, mm);
         } else {
-            for (i, (((&h, &l), &c), ((pi, mi), tr_avg))) in bars.zip(outs).enumerate() {
-                let bar = Bar { h, l, c };
-                let (pdm, mdm, tr) = movement(&before, &bar);
-                before = bar;
-                *tr_avg = e_tr.step(tr, &s);
-                *pi = e_p.step(pdm, &s);
-                *mi = e_m.step(mdm, &s);
-                if let Some(x) = prev.get_mut(i) {
-                    *x = e_adx.step(dx[i], &s);
-                }
-            }
+            rows!(|tr, pdm, mdm| (e_tr.step(tr, &s), e_p.step(pdm, &s), e_m.step(mdm, &s)));
         }
         // When this block is shorter (the last one), feed the rest of the
         // previous block's DX.
@@ -391,42 +390,57 @@ fn deviation(close: f64, mean: f64) -> f64 {
 }
 
 dispatch! { ["avx2"]
-/// [`zscore`] with the streaming std, in one pass over blocks of rows: the
-/// mean, the deviation and the std's running sums row by row (the mean's and
-/// the std's serial chains side by side), then the block's z-scores
-/// together. Equal to the column-by-column evaluation bit for bit.
+/// [`zscore`] with the streaming std, in one pass ([`streaming_z`] of the
+/// deviations from the mean). Equal to the column-by-column evaluation bit
+/// for bit.
 fn zscore_streaming(c: &[f64], window: usize, mean: ZMean, out: &mut [f64]) -> Result<Missing, ParamError> {
-    const B: usize = 256;
     let ema = match mean {
         ZMean::Ema(p) => Some(Smoothing::new(alpha_from_span(p as f64)?)),
         ZMean::Rolling => None,
     };
     let (mut rolling, mut average) = (StreamingMean::new(window), Ewm::new());
-    let mut sd = StreamingStd::new(window, 1, c.len());
-    let mut watch = Watch::default();
-    let (mut dev, mut num, mut den) = ([0.0; B], [0.0; B], [0.0; B]);
+    Ok(streaming_z(c, window, out, |t, v| {
+        let m = match &ema {
+            Some(s) => average.step(v, s),
+            None => rolling.push(c, t),
+        };
+        deviation(v, m)
+    }))
+}
+}
+
+/// The z-scores of `num(t, c[t])` over the streaming rolling std of those
+/// same values (`ddof = 1`), in one pass over blocks of rows: `num` and the
+/// std's running sums row by row (their serial chains side by side), then
+/// the block's variances, square roots and z-scores together (vectorised,
+/// and off the chains' divider). For zscore and kalman_zscore.
+#[inline(always)]
+pub(crate) fn streaming_z(
+    c: &[f64],
+    window: usize,
+    out: &mut [f64],
+    mut num: impl FnMut(usize, f64) -> f64,
+) -> Missing {
+    const B: usize = 256;
     let n = out.len().min(c.len());
-    let c = &c[..n];
+    let mut sd = StreamingStd::new(window, 1, n);
+    let mut watch = Watch::default();
+    let (mut x, mut var_num, mut var_den) = ([0.0; B], [0.0; B], [0.0; B]);
     for (k, o) in out[..n].chunks_mut(B).enumerate() {
         let first = k * B;
         for (j, &v) in c[first..first + o.len()].iter().enumerate() {
-            let m = match &ema {
-                Some(s) => average.step(v, s),
-                None => rolling.push(c, first + j),
-            };
-            dev[j] = deviation(v, m);
-            (num[j], den[j]) = sd.push_variance(dev[j]);
+            x[j] = num(first + j, v);
+            (var_num[j], var_den[j]) = sd.push_variance(x[j]);
         }
         for (j, o) in o.iter_mut().enumerate() {
-            *o = z(dev[j], std_from(num[j], den[j]));
+            *o = z(x[j], std_from(var_num[j], var_den[j]));
         }
         watch.see_all(o);
     }
     out[n..].fill(f64::NAN);
     let mut report = watch.report();
     report.interior |= n < out.len();
-    Ok(report)
-}
+    report
 }
 
 #[cfg(test)]
