@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import typer
 from typer.testing import CliRunner, Result
 
 from omega_cli.main import app
@@ -45,3 +46,22 @@ def assert_user_error(result: Result, *, contains: str = "", stdout_empty: bool 
     if stdout_empty:
         assert result.stdout == ""
     return lines[0]
+
+
+def checked_help(command: str) -> tuple[str, set[str]]:
+    """``omega COMMAND --help``, checked: it succeeds, every option's help has an
+    example, and every option's flags appear. Returns the help text and the
+    option names."""
+    result = invoke(command, "--help")
+    assert result.exit_code == 0, result.output
+    cmd = typer.main.get_command(app).commands[command]  # type: ignore[attr-defined]
+    names = set()
+    for param in cmd.params:
+        if param.name == "help":
+            continue
+        names.add(param.name)
+        assert "Example" in (param.help or ""), param.name
+        for opt in param.opts:
+            if opt.startswith("-"):
+                assert opt in result.stdout, opt
+    return result.stdout, names

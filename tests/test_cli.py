@@ -20,15 +20,13 @@ from typing import Any
 
 import polars as pl
 import pytest
-import typer
 from polars.testing import assert_frame_equal
 from typer.testing import Result
 
 import omega_pl
-from omega_cli.main import app
 from omega_pl.summary import summarize
 from tests import cli_helpers
-from tests.cli_helpers import invoke
+from tests.cli_helpers import checked_help, invoke
 
 START, END = "2025-04-03", "2025-04-09"  # Thursday to Wednesday, over the Sydney DST weekend
 WINDOW = {"start": "2025-04-04 12:00", "end": "2025-04-07"}
@@ -361,18 +359,9 @@ def test_app_help_and_bare_omega() -> None:
 
 
 def test_load_help_explains_every_option_with_an_example() -> None:
-    result = invoke("load", "--help")
-    assert result.exit_code == 0, result.output
-    command = typer.main.get_command(app).commands["load"]  # type: ignore[attr-defined]
-    for param in command.params:
-        if param.name == "help":
-            continue
-        assert "Example" in (param.help or ""), param.name
-        for opt in param.opts:
-            if opt.startswith("-"):
-                assert opt in result.stdout
+    stdout, _ = checked_help("load")
     for text in ("PATH", "Examples", "omega load data", "-o"):
-        assert text in result.stdout
+        assert text in stdout
 
 
 def test_version() -> None:

@@ -14,13 +14,11 @@ from typing import Any
 
 import polars as pl
 import pytest
-import typer
 from polars.testing import assert_frame_equal
 
 import omega_pl
 from omega_cli.indicators import DEFAULT_SPECS
-from omega_cli.main import app
-from tests.cli_helpers import assert_user_error, field, invoke
+from tests.cli_helpers import assert_user_error, checked_help, field, invoke
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "indicators.toml"
 START, END = "2025-04-03", "2025-04-09"
@@ -358,17 +356,8 @@ def test_input_errors(
 
 
 def test_help_explains_every_option_with_an_example() -> None:
-    result = invoke("indicators", "--help")
-    assert result.exit_code == 0, result.output
-    command = typer.main.get_command(app).commands["indicators"]  # type: ignore[attr-defined]
-    for param in command.params:
-        if param.name == "help":
-            continue
-        assert "Example" in (param.help or ""), param.name
-        for opt in param.opts:
-            if opt.startswith("-"):
-                assert opt in result.stdout
-    text = " ".join(result.stdout.split())
+    stdout, _ = checked_help("indicators")
+    text = " ".join(stdout.split())
     for expected in (
         "INPUT",
         "Examples",

@@ -16,16 +16,14 @@ from typing import Any
 
 import polars as pl
 import pytest
-import typer
 from polars.testing import assert_frame_equal
 from rich.console import Console
 from typer.testing import Result
 
 import omega_pl
-from omega_cli.main import app
 from omega_cli.slice import _collect
 from omega_pl.datasets import SAMPLE_SYMBOLS
-from tests.cli_helpers import assert_user_error, field, invoke
+from tests.cli_helpers import assert_user_error, checked_help, field, invoke
 
 START, END = "2025-04-03", "2025-04-09"  # Thursday to Wednesday, over the Sydney DST weekend
 SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY")
@@ -324,18 +322,7 @@ def test_root_errors(
 
 
 def test_help_explains_every_option_with_an_example() -> None:
-    result = invoke("slice", "--help")
-    assert result.exit_code == 0, result.output
-    command = typer.main.get_command(app).commands["slice"]  # type: ignore[attr-defined]
-    names = set()
-    for param in command.params:
-        if param.name == "help":
-            continue
-        names.add(param.name)
-        assert "Example" in (param.help or ""), param.name
-        for opt in param.opts:
-            if opt.startswith("-"):
-                assert opt in result.stdout, opt
+    stdout, names = checked_help("slice")
     assert names == {
         "root",
         "symbols",
@@ -350,7 +337,7 @@ def test_help_explains_every_option_with_an_example() -> None:
         "output",
         "show",
     }
-    text = " ".join(result.stdout.split())
+    text = " ".join(stdout.split())
     for expected in (
         "ROOT",
         "Examples",
