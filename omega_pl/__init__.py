@@ -68,6 +68,7 @@ from omega_pl.indicators import (
     zscore,
 )
 from omega_pl.io import CANDLE_SCHEMA, candle_files, parse_time_bound, scan_candles, scan_symbol
+from omega_pl.memory import release_buffers
 from omega_pl.sessions import daily_clean_mask, market_hours_mask
 from omega_pl.slicer import (
     Candle,
@@ -133,6 +134,7 @@ __all__ = [
     "parse_spec",
     "parse_time_bound",
     "plan_indicators",
+    "release_buffers",
     "resample",
     "roc",
     "rolling_std",

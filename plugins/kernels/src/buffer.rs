@@ -1,47 +1,18 @@
-//! Zeroed buffers for kernel outputs and scratch space.
+//! Output and scratch buffers.
 //!
-//! A fresh multi-megabyte allocation is backed by pages the OS maps only when
-//! they are first written, one 4 KiB fault at a time; on Linux with
-//! transparent huge pages in `madvise` mode, asking for huge pages (as NumPy
-//! does for its arrays) cuts that cost severalfold. Results do not change.
+//! How large buffers are backed (huge pages, reuse of freed blocks) is the
+//! business of the plugin's global allocator (`omega-alloc`), not of the
+//! kernels; these helpers only say how a buffer starts out.
 
-/// Below this many bytes a buffer is used as allocated.
-const ADVISE_FROM_BYTES: usize = 4 << 20;
-
-/// A vector of `n` zeroed (default) values, advised to use huge pages when large.
+/// A vector of `n` zeroed (default) values.
 pub fn zeroed<T: Copy + Default>(n: usize) -> Vec<T> {
-    let v = vec![T::default(); n];
-    advise_huge_pages(v.as_ptr().cast(), n * std::mem::size_of::<T>());
-    v
+    vec![T::default(); n]
 }
 
-/// A vector of `n` `NaN`s (see [`zeroed`]).
+/// A vector of `n` `NaN`s, written once (no zeroing first).
 pub fn nan_filled(n: usize) -> Vec<f64> {
-    let mut v = zeroed(n);
-    v.fill(f64::NAN);
-    v
+    vec![f64::NAN; n]
 }
-
-#[cfg(target_os = "linux")]
-fn advise_huge_pages(ptr: *const u8, len: usize) {
-    if len < ADVISE_FROM_BYTES {
-        return;
-    }
-    const PAGE: usize = 4096;
-    let start = (ptr as usize).div_ceil(PAGE) * PAGE;
-    let end = (ptr as usize + len) / PAGE * PAGE;
-    if end > start {
-        // SAFETY: [start, end) lies inside the live allocation and is page
-        // aligned; MADV_HUGEPAGE only changes how the kernel backs the pages,
-        // never their contents, and its failure is harmless (ignored).
-        unsafe {
-            libc::madvise(start as *mut libc::c_void, end - start, libc::MADV_HUGEPAGE);
-        }
-    }
-}
-
-#[cfg(not(target_os = "linux"))]
-fn advise_huge_pages(_ptr: *const u8, _len: usize) {}
 
 #[cfg(test)]
 mod tests {
@@ -52,5 +23,6 @@ mod tests {
         let b: Vec<bool> = super::zeroed(3);
         assert_eq!(b, vec![false; 3]);
         assert!(super::zeroed::<f64>(0).is_empty());
+        assert!(super::nan_filled(5).iter().all(|x| x.is_nan()));
     }
 }
