@@ -17,9 +17,30 @@ buffers; elsewhere the plugin allocates through Polars' allocator alone.
 
 from __future__ import annotations
 
+import os
+import warnings
+
 from omega_pl import _plugins
 
 __all__ = ["release_buffers"]
+
+CACHE_ENV = "OMEGA_PL_BUFFER_CACHE_MB"
+
+
+def _check_cache_setting() -> None:
+    """Warn when ``OMEGA_PL_BUFFER_CACHE_MB`` is set to something the plugin
+    ignores (it reads only a whole number of MiB, and cannot warn itself)."""
+    value = os.environ.get(CACHE_ENV)
+    if value is not None and not (value.strip().isascii() and value.strip().isdigit()):
+        warnings.warn(
+            f"{CACHE_ENV}={value!r} is not a whole number of MiB and is ignored; "
+            "the default cap (an eighth of memory) applies",
+            RuntimeWarning,
+            stacklevel=2,
+        )
+
+
+_check_cache_setting()
 
 
 def release_buffers() -> int:

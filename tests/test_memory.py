@@ -62,3 +62,16 @@ def test_a_zero_cap_keeps_nothing() -> None:
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
     )
     assert done.stdout.strip() == "0"
+
+
+def test_a_cap_that_is_not_a_whole_number_is_reported() -> None:
+    code = "import omega_pl"
+    env = {**os.environ, "OMEGA_PL_BUFFER_CACHE_MB": "1.5"}
+    done = subprocess.run(
+        [sys.executable, "-W", "always", "-c", code],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "OMEGA_PL_BUFFER_CACHE_MB='1.5' is not a whole number" in done.stderr
