@@ -106,12 +106,12 @@ pub fn kalman_zscore(
     Missing::unknown()
 }
 
-dispatch! { ["avx2"]
+dispatch! { ["avx2", "fma"] const WIDE;
 /// [`kalman_zscore`] with the streaming std: [`streaming_z`] of the
 /// residuals, the filter's chain beside the std's.
 fn kalman_zscore_streaming(c: &[f64], window: usize, r: f64, q: f64, carry_gaps: bool, out: &mut [f64]) -> Missing {
     let mut k = Kalman::new(r, q, carry_gaps);
-    streaming_z(c, window, out, |_, v| v - k.step(v))
+    streaming_z::<WIDE>(c, window, out, |_, v| v - k.step(v))
 }
 }
 

@@ -297,36 +297,62 @@ pub fn z(num: f64, sd: f64) -> f64 {
     }
 }
 
+/// The three outputs of [`bollinger`].
+type Bands<'a> = (&'a mut [f64], &'a mut [f64], &'a mut [f64]);
+
 /// `BOLLINGER(period, k)` of SPEC 2.8 into `(upper, middle, lower)`.
-pub fn bollinger(
-    c: &[f64],
-    period: usize,
-    k: f64,
-    std: StdKind,
-    out: (&mut [f64], &mut [f64], &mut [f64]),
-) -> [Missing; 3] {
-    let (upper, middle, lower) = out;
-    let mut watch: [Watch; 3] = Default::default();
-    let mut bands = |first: usize, means: &[f64], stds: &[f64]| {
-        let rows = first..first + means.len();
-        let (u, m, l) = (&mut upper[rows.clone()], &mut middle[rows.clone()], &mut lower[rows]);
-        for ((((u, m), l), mean), sd) in u.iter_mut().zip(m.iter_mut()).zip(l.iter_mut()).zip(means).zip(stds) {
-            (*u, *m, *l) = (mean + k * sd, *mean, mean - k * sd);
-        }
-        watch[0].see_all(u);
-        watch[1].see_all(m);
-        watch[2].see_all(l);
-    };
+pub fn bollinger(c: &[f64], period: usize, k: f64, std: StdKind, out: Bands<'_>) -> [Missing; 3] {
     match std {
-        StdKind::Streaming => roll_mean_std(c, period, 1, &mut bands),
+        StdKind::Streaming => bollinger_streaming(c, period, k, out),
         StdKind::Exact => {
             let (mut means, mut stds) = (zeroed(c.len()), zeroed(c.len()));
             roll_mean(c, period, &mut means);
             roll_std_exact(c, period, 1, &mut stds);
-            bands(0, &means, &stds);
+            let mut bands = band_writer(k, out);
+            bands.write(0, &means, &stds);
+            bands.report()
         }
     }
-    watch.map(|w| w.report())
+}
+
+dispatch! { ["avx2", "fma"] const WIDE;
+/// [`bollinger`] with pandas' streaming std ([`roll_mean_std`]; with `fma`,
+/// its running mean divides through reciprocals, same bits).
+fn bollinger_streaming(c: &[f64], period: usize, k: f64, out: Bands<'_>) -> [Missing; 3] {
+    let mut bands = band_writer(k, out);
+    roll_mean_std::<WIDE>(c, period, 1, |first, means, stds| bands.write(first, means, stds));
+    bands.report()
+}
+}
+
+/// Writes bands from blocks of means and stds, watching for `NaN`.
+struct BandWriter<'a> {
+    k: f64,
+    out: Bands<'a>,
+    watch: [Watch; 3],
+}
+
+fn band_writer(k: f64, out: Bands<'_>) -> BandWriter<'_> {
+    BandWriter { k, out, watch: Default::default() }
+}
+
+impl BandWriter<'_> {
+    #[inline(always)]
+    fn write(&mut self, first: usize, means: &[f64], stds: &[f64]) {
+        let (k, rows) = (self.k, first..first + means.len());
+        let (upper, middle, lower) = &mut self.out;
+        let (u, m, l) = (&mut upper[rows.clone()], &mut middle[rows.clone()], &mut lower[rows]);
+        for ((((u, m), l), mean), sd) in u.iter_mut().zip(m.iter_mut()).zip(l.iter_mut()).zip(means).zip(stds) {
+            (*u, *m, *l) = (mean + k * sd, *mean, mean - k * sd);
+        }
+        self.watch[0].see_all(u);
+        self.watch[1].see_all(m);
+        self.watch[2].see_all(l);
+    }
+
+    fn report(&self) -> [Missing; 3] {
+        self.watch.each_ref().map(|w| w.report())
+    }
 }
 
 /// `CHOP(period)` of SPEC 2.11.
@@ -389,7 +415,7 @@ fn deviation(close: f64, mean: f64) -> f64 {
     }
 }
 
-dispatch! { ["avx2"]
+dispatch! { ["avx2", "fma"] const WIDE;
 /// [`zscore`] with the streaming std, in one pass ([`streaming_z`] of the
 /// deviations from the mean). Equal to the column-by-column evaluation bit
 /// for bit.
@@ -399,7 +425,7 @@ fn zscore_streaming(c: &[f64], window: usize, mean: ZMean, out: &mut [f64]) -> R
         ZMean::Rolling => None,
     };
     let (mut rolling, mut average) = (StreamingMean::new(window), Ewm::new());
-    Ok(streaming_z(c, window, out, |t, v| {
+    Ok(streaming_z::<WIDE>(c, window, out, |t, v| {
         let m = match &ema {
             Some(s) => average.step(v, s),
             None => rolling.push(c, t),
@@ -413,9 +439,10 @@ fn zscore_streaming(c: &[f64], window: usize, mean: ZMean, out: &mut [f64]) -> R
 /// same values (`ddof = 1`), in one pass over blocks of rows: `num` and the
 /// std's running sums row by row (their serial chains side by side), then
 /// the block's variances, square roots and z-scores together (vectorised,
-/// and off the chains' divider). For zscore and kalman_zscore.
+/// and off the chains' divider). For zscore and kalman_zscore; `FMA` as for
+/// [`StreamingStd`].
 #[inline(always)]
-pub(crate) fn streaming_z(
+pub(crate) fn streaming_z<const FMA: bool>(
     c: &[f64],
     window: usize,
     out: &mut [f64],
@@ -423,7 +450,7 @@ pub(crate) fn streaming_z(
 ) -> Missing {
     const B: usize = 256;
     let n = out.len().min(c.len());
-    let mut sd = StreamingStd::new(window, 1, n);
+    let mut sd = StreamingStd::<FMA>::new(window, 1, n);
     let mut watch = Watch::default();
     let (mut x, mut var_num, mut var_den) = ([0.0; B], [0.0; B], [0.0; B]);
     for (k, o) in out[..n].chunks_mut(B).enumerate() {
