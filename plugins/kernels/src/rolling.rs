@@ -174,16 +174,21 @@ struct VarState<const FMA: bool> {
     rem_r: f64,
 }
 
-/// `d / k` for a count `k` (`1 ≤ k < 2^53`) whose reciprocal `r = 1/k`
-/// (correctly rounded) the caller keeps.
+/// `d / k` for a count `k` (`1 ≤ k < 2^51`, far more rows than memory
+/// holds) whose correctly rounded reciprocal `r = 1/k` the caller keeps.
 ///
-/// With `FMA`: `q = d·r` is within an ulp of `d / k`, the remainder
-/// `d − k·q` is exact in a fused multiply-add, and `q + (d − k·q)·r`
-/// rounded once is then exactly the correctly rounded `d / k` (Markstein's
-/// theorem). It replaces a division on the running mean's dependency chain
-/// (~13 cycles) by a product and two fused multiply-adds (~11). Zero, NaN,
-/// and magnitudes outside `[2^-900, 2^1000]` (where the remainder could
-/// underflow or the product overflow) take the division.
+/// With `FMA`: `q = d·r` is within 1.5 ulp of `T = d / k`, the remainder
+/// `d − k·q` (a multiple of half an ulp of `T`, below `3k` of them) is exact
+/// in a fused multiply-add, and `q + (d − k·q)·r` misses `T` by less than
+/// `1.5·k·2^-53·2^-j` ulp (`k < 2^j`). `T` is never a rounding midpoint and
+/// lies at least `1/(2k)` ulp from one, so for `3k² < 2^(j+53)` (every
+/// `k < 2^51`) rounding that once gives exactly the correctly rounded `d / k`.
+/// (Markstein's theorem does not apply as such: `q` can be more than an ulp
+/// off when `k` is just below a power of two.) It replaces a division on the
+/// running mean's dependency chain (~13 cycles) by a product and two fused
+/// multiply-adds (~11). Zero, NaN, and magnitudes outside `[2^-900, 2^1000]`
+/// (where the remainder could underflow or the product overflow) take the
+/// division.
 #[inline(always)]
 fn div_count<const FMA: bool>(d: f64, k: f64, r: f64) -> f64 {
     const TINY: f64 = f64::from_bits((1023 - 900) << 52); // 2^-900
@@ -721,6 +726,16 @@ mod tests {
                 let (want, got) = (d / kf, div_count::<true>(d, kf, r));
                 assert_eq!(got.to_bits(), want.to_bits(), "{d:e} / {k}");
             }
+        }
+        // Counts just below a power of two, where `d·r` is more than an ulp
+        // from the quotient (1.28 and 1.003 ulp) and the correction must
+        // still land on the right side.
+        for (d, k) in [(8246612086226941.0, 60002.0), (8981635609395199.0, 65350.0)] {
+            let (want, got) = (d / k, div_count::<true>(d, k, 1.0 / k));
+            assert_eq!(got.to_bits(), want.to_bits(), "{d:e} / {k}");
+            let q = d * (1.0 / k);
+            let ulp = f64::from_bits(want.to_bits() + 1) - want;
+            assert!((q - d / k).abs() > ulp / 2.0, "{d:e} / {k} is not a hard case");
         }
         for d in [0.0, -0.0, f64::NAN, f64::INFINITY, 1e-310, 1e305, f64::MIN_POSITIVE] {
             assert_eq!(div_count::<true>(d, 3.0, 1.0 / 3.0).to_bits(), (d / 3.0).to_bits(), "{d:e}");
