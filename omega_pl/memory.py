@@ -2,8 +2,9 @@
 
 Every indicator's output column is one large buffer (8 bytes a row: 80 MB at
 10M rows). The plugin maps such buffers (from 4 MiB) on huge pages and, when
-Polars frees one, keeps it for up to five seconds so that the next column can
-reuse it instead of having the kernel map and zero fresh pages. On a batch of
+Polars frees one, keeps it so that a column allocated within the next five
+seconds can reuse it instead of having the kernel map and zero fresh pages
+(an older one is released at the next large allocation or free). On a batch of
 ten indicators at 10M rows that is about a fifth of the run time.
 
 A kept buffer is marked as lazily freeable (``MADV_FREE``): the kernel may take
