@@ -734,12 +734,13 @@ pub fn dmi(
     for i in 1..period {
         dm.add(h[i], l[i], c[i]);
     }
-    // The DIs from row `period`; ADX's seed sums the DX of rows up to `adx_lookback`.
+    // The DIs from row `period`; ADX's seed sums the DX of rows up to and
+    // including `adx_lookback`, where ADX starts.
     let adx_start = adx_lookback.min(h.len());
     adx[period..adx_start].fill(f64::NAN);
     let (mut di_nan, mut adx_nan) = (false, false);
     let mut sum_dx = 0.0;
-    for i in period..adx_start {
+    for i in period..(adx_start + 1).min(h.len()) {
         let (pdi, mdi, dx) = dm.smooth(h[i], l[i], c[i], p);
         di_nan |= pdi.is_nan() | mdi.is_nan();
         plus_di[i] = pdi;
@@ -750,13 +751,6 @@ pub fn dmi(
     }
     if adx_start < h.len() {
         let i = adx_start;
-        let (pdi, mdi, dx) = dm.smooth(h[i], l[i], c[i], p);
-        di_nan |= pdi.is_nan() | mdi.is_nan();
-        plus_di[i] = pdi;
-        minus_di[i] = mdi;
-        if let Some(dx) = dx {
-            sum_dx += dx;
-        }
         let mut value = sum_dx / p;
         adx_nan |= value.is_nan();
         adx[i] = value;
