@@ -15,9 +15,8 @@ from typing import Any
 import polars as pl
 import pytest
 
-import omega_pl
 from omega_pl import io as omega_io
-from omega_pl._csv import scan_candle_csv
+from tests.test_csv_reader import polars_scan
 
 
 def bid_csv(root: Path) -> Path:
@@ -25,30 +24,8 @@ def bid_csv(root: Path) -> Path:
 
 
 def reader_scan(path: Path) -> pl.LazyFrame:
-    """``scan_candle_csv`` fed from the header, as ``omega_pl.io`` would."""
-    header, sep, _ = omega_io._sniff_csv(path)
-    layout = omega_io._find_layout(header, path)
-    raw = [layout.values[c] for c in omega_pl.OHLCV]
-    return scan_candle_csv(
-        path,
-        separator=sep,
-        time_index=header.index(layout.time),
-        value_indices=[header.index(r) for r in raw],
-        names=[layout.time, *raw],
-    )
-
-
-def polars_scan(path: Path) -> pl.LazyFrame:
-    """The CSV path before the batch reader: Polars' reader, text timestamps, Rust parser."""
-    header, sep, _ = omega_io._sniff_csv(path)
-    layout = omega_io._find_layout(header, path)
-    overrides: dict[str, pl.DataType] = {layout.time: pl.String()}
-    overrides.update({raw: pl.Float64() for raw in layout.values.values()})
-    lf = pl.scan_csv(path, separator=sep, schema_overrides=overrides, encoding="utf8-lossy")
-    return lf.select(
-        omega_io._parse_text_timestamps(layout.time).alias("time"),
-        *(pl.col(layout.values[c]).alias(c) for c in omega_pl.OHLCV),
-    )
+    """The batch reader as ``omega_pl.io`` sets it up from the header."""
+    return omega_io._candle_csv_scan(path)
 
 
 @pytest.mark.parametrize("how", ["candle csv reader", "polars scan_csv + parse"])

@@ -206,22 +206,33 @@ def _sniff_csv(source: Path) -> tuple[list[str], str, list[str] | None]:
     return header, sep, (row or None)
 
 
-def _scan_csv(source: Path, lo: datetime | None, hi: datetime | None) -> pl.LazyFrame:
+def _candle_csv_scan(source: Path, *, check_first_row: bool = True, **options: int) -> pl.LazyFrame:
+    """The Rust batch reader over a candle CSV file, its columns found by name
+    in the header (``options`` go to ``scan_candle_csv``, e.g. ``batch_rows``).
+
+    The reader streams the file through one buffer straight into the output
+    columns: memory stays near the size of the result. With
+    ``check_first_row``, an unreadable first timestamp fails here, before any
+    batch is read.
+    """
     header, sep, first_row = _sniff_csv(source)
     layout = _find_layout(header, source)
     time_index = header.index(layout.time)
-    if first_row is not None and time_index < len(first_row):
+    if check_first_row and first_row is not None and time_index < len(first_row):
         _check_first_timestamp(first_row[time_index], layout.time, source)
     raw_values = [layout.values[c] for c in OHLCV]
-    # The Rust batch reader streams the file through one buffer straight into
-    # the output columns: memory stays near the size of the result.
-    lf = scan_candle_csv(
+    return scan_candle_csv(
         source,
         separator=sep,
         time_index=time_index,
         value_indices=[header.index(raw) for raw in raw_values],
         names=[layout.time, *raw_values],
+        **options,
     )
+
+
+def _scan_csv(source: Path, lo: datetime | None, hi: datetime | None) -> pl.LazyFrame:
+    lf = _candle_csv_scan(source)
     predicate = _window_predicate(pl.col("time"), lo, hi, pl.Datetime("us", "UTC"))
     return lf if predicate is None else lf.filter(predicate)
 

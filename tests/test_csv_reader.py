@@ -26,25 +26,16 @@ NATIVE = ["UTC time", "Open", "High", "Low", "Close", "Volume"]
 
 
 def scan(path: Path, **kwargs: int) -> pl.LazyFrame:
-    """``scan_candle_csv`` fed the way ``omega_pl.io`` sniffs a file: header -> indices."""
-    header, sep, _ = omega_io._sniff_csv(path)
-    layout = omega_io._find_layout(header, path)
-    raw_values = [layout.values[c] for c in omega_pl.OHLCV]
-    return scan_candle_csv(
-        path,
-        separator=sep,
-        time_index=header.index(layout.time),
-        value_indices=[header.index(r) for r in raw_values],
-        names=[layout.time, *raw_values],
-        **kwargs,
-    )
+    """The batch reader as ``omega_pl.io`` sets it up from the header, without
+    its early check of the first timestamp (so the reader's own errors show)."""
+    return omega_io._candle_csv_scan(path, check_first_row=False, **kwargs)
 
 
-def polars_reference(path: Path) -> pl.DataFrame:
+def polars_scan(path: Path) -> pl.LazyFrame:
     """The same file through Polars' CSV reader and the Rust timestamp parser.
 
     This was ``scan_candles``' CSV path before the batch reader; it stays here
-    as an independent reference.
+    as an independent reference (and as the benchmarks' baseline).
     """
     header, sep, _ = omega_io._sniff_csv(path)
     layout = omega_io._find_layout(header, path)
@@ -54,7 +45,12 @@ def polars_reference(path: Path) -> pl.DataFrame:
     return lf.select(
         omega_io._parse_text_timestamps(layout.time).alias("time"),
         *(pl.col(layout.values[c]).alias(c) for c in omega_pl.OHLCV),
-    ).collect()
+    )
+
+
+def polars_reference(path: Path) -> pl.DataFrame:
+    """:func:`polars_scan`, collected."""
+    return polars_scan(path).collect()
 
 
 def native_text(df: pl.DataFrame) -> str:
