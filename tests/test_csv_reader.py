@@ -18,7 +18,7 @@ from omega_pl import io as omega_io
 from omega_pl._csv import scan_candle_csv
 from omega_pl._plugins import CandleCsvReader
 from omega_pl.datasets import synthetic_candles
-from tests.test_io import candles, utc, write_native_csv
+from tests.test_io import candles, utc, write_csv_with_bad_timestamp, write_native_csv
 
 Engine = Literal["in-memory", "streaming"]
 ENGINES: list[Engine] = ["in-memory", "streaming"]
@@ -259,19 +259,7 @@ def test_head_and_projection(tmp_path: Path, engine: Engine) -> None:
 
 
 def test_bad_timestamp_deep_in_a_large_file_names_its_row(tmp_path: Path) -> None:
-    n = 60_000
-    df = candles(utc(2025, 4, 7), n, timedelta(minutes=1)).select(
-        pl.col("time").dt.strftime("%Y-%m-%d %H:%M:%S").alias("time"),
-        *omega_pl.OHLCV,
-    )
-    df = df.with_columns(
-        pl.when(pl.int_range(pl.len()) == 40_000)
-        .then(pl.lit("2025-99-01 00:00:00"))
-        .otherwise("time")
-        .alias("time")
-    )
-    path = tmp_path / "big.csv"
-    df.write_csv(path)
+    path = write_csv_with_bad_timestamp(tmp_path / "big.csv")
     for engine in ENGINES:
         with pytest.raises(TimestampParseError) as err:
             scan(path, batch_rows=4096).collect(engine=engine)

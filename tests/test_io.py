@@ -53,6 +53,22 @@ def write_native_csv(df: pl.DataFrame, path: Path) -> Path:
     return path
 
 
+def write_csv_with_bad_timestamp(path: Path) -> Path:
+    """60,000 M1 rows with plain text timestamps; data row 40001 (line 40002)
+    holds the unparseable "2025-99-01 00:00:00"."""
+    df = candles(utc(2025, 4, 7), 60_000, timedelta(minutes=1)).select(
+        pl.col("time").dt.strftime("%Y-%m-%d %H:%M:%S").alias("time"),
+        *omega_pl.OHLCV,
+    )
+    df.with_columns(
+        pl.when(pl.int_range(pl.len()) == 40_000)
+        .then(pl.lit("2025-99-01 00:00:00"))
+        .otherwise("time")
+        .alias("time")
+    ).write_csv(path)
+    return path
+
+
 WEEK = candles(utc(2025, 4, 3, 0, 0), 12 * 24 * 6)  # Thu..Tue across the DST end, M5
 
 
@@ -380,19 +396,7 @@ def test_text_and_date_parquet_time_columns(tmp_path: Path) -> None:
 
 
 def test_bad_timestamp_deep_in_a_large_csv_names_its_file_row(tmp_path: Path) -> None:
-    n = 60_000
-    df = candles(utc(2025, 4, 7), n, timedelta(minutes=1)).select(
-        pl.col("time").dt.strftime("%Y-%m-%d %H:%M:%S").alias("time"),
-        *omega_pl.OHLCV,
-    )
-    df = df.with_columns(
-        pl.when(pl.int_range(pl.len()) == 40_000)
-        .then(pl.lit("2025-99-01 00:00:00"))
-        .otherwise("time")
-        .alias("time")
-    )
-    path = tmp_path / "big.csv"
-    df.write_csv(path)
+    path = write_csv_with_bad_timestamp(tmp_path / "big.csv")
     with pytest.raises(TimestampParseError, match="at data row 40001 "):
         omega_pl.scan_candles(path, market_hours=False).collect()
 
