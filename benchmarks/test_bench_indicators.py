@@ -28,7 +28,6 @@ shared; ``report.py`` flags rows above 0.25).
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -42,6 +41,7 @@ import pandas_reference as ref  # benchmarks/ is on sys.path under pytest
 import polars as pl
 import pytest
 import talib
+from timing import timed  # benchmarks/ is on sys.path under pytest
 
 import omega_pl as op
 
@@ -148,42 +148,28 @@ def _talib_dmi(d: Data) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
 HLC = ("high", "low", "close")
 BAR = "h1_time"
 
+
+def _on_close(name: str, args: tuple[Any, ...], talib_fn: Callable[..., Any]) -> Indicator:
+    """An indicator of the close alone with a TA-Lib counterpart: omega and its
+    pandas reference take ``args``, the TA-Lib convention too, and TA-Lib gets
+    ``talib_fn(close)``."""
+    omega = getattr(op, name)
+    pandas = getattr(ref, name)
+    return Indicator(
+        name,
+        lambda: omega("close", *args),
+        lambda d, rows=None: pandas(_c(d), *args),
+        lambda: omega("close", *args, convention="talib"),
+        lambda d: talib_fn(d.arrays["close"]),
+    )
+
+
 INDICATORS: list[Indicator] = [
-    Indicator(
-        "ema",
-        lambda: op.ema("close", 20),
-        lambda d, rows=None: ref.ema(_c(d), 20),
-        lambda: op.ema("close", 20, convention="talib"),
-        lambda d: talib.EMA(d.arrays["close"], 20),
-    ),
-    Indicator(
-        "sma",
-        lambda: op.sma("close", 50),
-        lambda d, rows=None: ref.sma(_c(d), 50),
-        lambda: op.sma("close", 50, convention="talib"),
-        lambda d: talib.SMA(d.arrays["close"], 50),
-    ),
-    Indicator(
-        "rsi",
-        lambda: op.rsi("close", 14),
-        lambda d, rows=None: ref.rsi(_c(d), 14),
-        lambda: op.rsi("close", 14, convention="talib"),
-        lambda d: talib.RSI(d.arrays["close"], 14),
-    ),
-    Indicator(
-        "macd",
-        lambda: op.macd("close", 12, 26, 9),
-        lambda d, rows=None: ref.macd(_c(d), 12, 26, 9),
-        lambda: op.macd("close", 12, 26, 9, convention="talib"),
-        lambda d: talib.MACD(d.arrays["close"], 12, 26, 9),
-    ),
-    Indicator(
-        "bollinger",
-        lambda: op.bollinger("close", 20, 2.0),
-        lambda d, rows=None: ref.bollinger(_c(d), 20, 2.0),
-        lambda: op.bollinger("close", 20, 2.0, convention="talib"),
-        lambda d: talib.BBANDS(d.arrays["close"], 20, 2.0, 2.0, 0),
-    ),
+    _on_close("ema", (20,), lambda c: talib.EMA(c, 20)),
+    _on_close("sma", (50,), lambda c: talib.SMA(c, 50)),
+    _on_close("rsi", (14,), lambda c: talib.RSI(c, 14)),
+    _on_close("macd", (12, 26, 9), lambda c: talib.MACD(c, 12, 26, 9)),
+    _on_close("bollinger", (20, 2.0), lambda c: talib.BBANDS(c, 20, 2.0, 2.0, 0)),
     Indicator(
         "atr",
         lambda: op.atr(*HLC, 14),
@@ -199,41 +185,11 @@ INDICATORS: list[Indicator] = [
         lambda: op.dmi(*HLC, 14, convention="talib"),
         _talib_dmi,
     ),
-    Indicator(
-        "roc",
-        lambda: op.roc("close", 14),
-        lambda d, rows=None: ref.roc(_c(d), 14),
-        lambda: op.roc("close", 14, convention="talib"),
-        lambda d: talib.ROC(d.arrays["close"], 14),
-    ),
-    Indicator(
-        "momentum",
-        lambda: op.momentum("close", 14),
-        lambda d, rows=None: ref.momentum(_c(d), 14),
-        lambda: op.momentum("close", 14, convention="talib"),
-        lambda d: talib.MOM(d.arrays["close"], 14),
-    ),
-    Indicator(
-        "dema",
-        lambda: op.dema("close", 20),
-        lambda d, rows=None: ref.dema(_c(d), 20),
-        lambda: op.dema("close", 20, convention="talib"),
-        lambda d: talib.DEMA(d.arrays["close"], 20),
-    ),
-    Indicator(
-        "tema",
-        lambda: op.tema("close", 20),
-        lambda d, rows=None: ref.tema(_c(d), 20),
-        lambda: op.tema("close", 20, convention="talib"),
-        lambda d: talib.TEMA(d.arrays["close"], 20),
-    ),
-    Indicator(
-        "rolling_std",
-        lambda: op.rolling_std("close", 20),
-        lambda d, rows=None: ref.rolling_std(_c(d), 20),
-        lambda: op.rolling_std("close", 20, convention="talib"),
-        lambda d: talib.STDDEV(d.arrays["close"], 20, 1.0),
-    ),
+    _on_close("roc", (14,), lambda c: talib.ROC(c, 14)),
+    _on_close("momentum", (14,), lambda c: talib.MOM(c, 14)),
+    _on_close("dema", (20,), lambda c: talib.DEMA(c, 20)),
+    _on_close("tema", (20,), lambda c: talib.TEMA(c, 20)),
+    _on_close("rolling_std", (20,), lambda c: talib.STDDEV(c, 20, 1.0)),
     Indicator(
         "choppiness",
         lambda: op.choppiness(*HLC, 14),
@@ -395,36 +351,15 @@ def agreement(frames: Callable[[str], Data]) -> None:
 MEDIANS: dict[tuple[str, str], float] = {}  # (group, impl) → median seconds
 
 
-def _busy_cpu_seconds() -> tuple[float, float, float]:
-    """(CPU seconds busy on the whole machine, used by this process, wall clock)."""
-    try:
-        with open("/proc/stat") as fh:
-            fields = [int(v) for v in fh.readline().split()[1:9]]
-    except OSError:  # not Linux: no interference figure
-        fields = [0] * 8
-    user, nice, system, _idle, _iowait, irq, softirq, steal = fields
-    ticks = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-    own = os.times()
-    busy = (user + nice + system + irq + softirq + steal) / ticks
-    return busy, own.user + own.system, time.perf_counter()
-
-
 def _run(benchmark: Any, fn: Callable[[], Any], slow: bool, rounds: int = 0) -> float | None:
     """Times ``fn``; returns the median and records in ``extra_info["other_cpu"]``
     how many cores other processes kept busy meanwhile (the machine is shared).
     ``rounds``: a fixed number of rounds after one warm-up round, for rows whose
     median should not rest on pytest-benchmark's default five."""
-    before = _busy_cpu_seconds()
     if slow:
-        benchmark.pedantic(fn, rounds=PANDAS_ROUNDS, iterations=1)
-    elif rounds:
-        benchmark.pedantic(fn, rounds=rounds, iterations=1, warmup_rounds=1)
+        timed(benchmark, fn, rounds=PANDAS_ROUNDS)
     else:
-        benchmark(fn)
-    after = _busy_cpu_seconds()
-    wall = after[2] - before[2]
-    others = (after[0] - before[0]) - (after[1] - before[1])
-    benchmark.extra_info["other_cpu"] = round(max(0.0, others) / wall, 2) if wall > 0 else 0.0
+        timed(benchmark, fn, rounds=rounds, warmup_rounds=1 if rounds else 0)
     benchmark.extra_info["plugin_built_utc"] = PLUGIN_BUILT
     stats = getattr(benchmark, "stats", None)
     return None if stats is None else float(stats.stats.median)

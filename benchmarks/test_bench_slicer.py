@@ -24,7 +24,6 @@ row was timed (the machine is shared; rows above ~0.25 were likely slowed).
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 import textwrap
@@ -38,6 +37,7 @@ import numpy as np
 import pandas as pd
 import polars as pl
 import pytest
+from timing import timed  # benchmarks/ is on sys.path under pytest
 
 from omega_pl import MultiSymbolSlicer, SymbolSlicer
 from omega_pl.datasets import synthetic_candles
@@ -45,30 +45,6 @@ from omega_pl.datasets import synthetic_candles
 N_SYMBOLS = 28
 ROWS = 500_000
 SYMBOLS = tuple(f"SYM{i:02d}" for i in range(N_SYMBOLS))
-
-
-def _busy() -> tuple[float, float, float]:
-    """(CPU seconds busy on the machine, CPU seconds of this process tree, wall clock)."""
-    try:
-        with open("/proc/stat") as fh:
-            ticks = [int(v) for v in fh.readline().split()[1:9]]
-    except OSError:
-        ticks = [0] * 8
-    busy = (sum(ticks) - ticks[3] - ticks[4]) / os.sysconf("SC_CLK_TCK")
-    own = os.times()  # including waited-for child processes (the memory rows)
-    mine = own.user + own.system + own.children_user + own.children_system
-    return busy, mine, time.perf_counter()
-
-
-def _timed(benchmark: Any, fn: Callable[[], Any], rounds: int | None = None) -> Any:
-    """Benchmark ``fn`` and record ``other_cpu`` (cores used by other processes)."""
-    before = _busy()
-    result = benchmark.pedantic(fn, rounds=rounds, iterations=1) if rounds else benchmark(fn)
-    after = _busy()
-    wall = after[2] - before[2]
-    others = (after[0] - before[0]) - (after[1] - before[1])
-    benchmark.extra_info["other_cpu"] = round(max(0.0, others) / wall, 2) if wall > 0 else 0.0
-    return result
 
 
 @pytest.fixture(scope="module")
@@ -111,21 +87,21 @@ def pandas_concat_ffill(frames: dict[str, pd.DataFrame]) -> pd.DataFrame:
 @pytest.mark.parametrize("how", ["intersection", "union"])
 def test_build_aligned_frame(benchmark: Any, holey: dict[str, pl.DataFrame], how: str) -> None:
     benchmark.group = "aligned frame 28x500k"
-    wide = _timed(benchmark, lambda: MultiSymbolSlicer(holey, how=how).frame)  # type: ignore[arg-type]
+    wide = timed(benchmark, lambda: MultiSymbolSlicer(holey, how=how).frame)  # type: ignore[arg-type]
     benchmark.extra_info["rows"] = wide.height
     assert wide.width == 1 + 10 * N_SYMBOLS
 
 
 def test_build_join_asof_chain(benchmark: Any, holey: dict[str, pl.DataFrame]) -> None:
     benchmark.group = "aligned frame 28x500k"
-    wide = _timed(benchmark, lambda: join_asof_chain(holey), rounds=3)
+    wide = timed(benchmark, lambda: join_asof_chain(holey), rounds=3)
     assert wide.equals(MultiSymbolSlicer(holey).frame)
 
 
 def test_build_pandas_concat_ffill(benchmark: Any, holey: dict[str, pl.DataFrame]) -> None:
     benchmark.group = "aligned frame 28x500k"
     pdf = {s: f.to_pandas().set_index("time") for s, f in holey.items()}
-    wide = _timed(benchmark, lambda: pandas_concat_ffill(pdf), rounds=1)
+    wide = timed(benchmark, lambda: pandas_concat_ffill(pdf), rounds=1)
     assert len(wide) == MultiSymbolSlicer(holey).frame.height
 
 
@@ -183,16 +159,21 @@ def _best(fn: Callable[[], Any]) -> float:
     return time.perf_counter() - start
 
 
-def test_walk_floor(benchmark: Any, walk_slicer: MultiSymbolSlicer) -> None:
+def _walk_row(
+    benchmark: Any, walk: Callable[[MultiSymbolSlicer], Any], slicer: MultiSymbolSlicer, rounds: int
+) -> None:
+    """A row of the walk group: ``walk(slicer)`` timed, and its best time per step."""
     benchmark.group = "walk 500k steps x 28"
-    _timed(benchmark, lambda: walk_floor(walk_slicer), rounds=3)
+    timed(benchmark, lambda: walk(slicer), rounds=rounds)
     benchmark.extra_info["us_per_step"] = round(benchmark.stats.stats.min / ROWS * 1e6, 3)
+
+
+def test_walk_floor(benchmark: Any, walk_slicer: MultiSymbolSlicer) -> None:
+    _walk_row(benchmark, walk_floor, walk_slicer, rounds=3)
 
 
 def test_walk_slices(benchmark: Any, walk_slicer: MultiSymbolSlicer) -> None:
-    benchmark.group = "walk 500k steps x 28"
-    _timed(benchmark, lambda: walk_slices(walk_slicer), rounds=3)
-    benchmark.extra_info["us_per_step"] = round(benchmark.stats.stats.min / ROWS * 1e6, 3)
+    _walk_row(benchmark, walk_slices, walk_slicer, rounds=3)
     # The ratio, from runs interleaved with the floor (fair on a shared machine).
     floors, walks = [], []
     for _ in range(3):
@@ -202,14 +183,12 @@ def test_walk_slices(benchmark: Any, walk_slicer: MultiSymbolSlicer) -> None:
 
 
 def test_walk_iter_rows(benchmark: Any, walk_slicer: MultiSymbolSlicer) -> None:
-    benchmark.group = "walk 500k steps x 28"
-    _timed(benchmark, lambda: walk_iter_rows(walk_slicer), rounds=1)
-    benchmark.extra_info["us_per_step"] = round(benchmark.stats.stats.min / ROWS * 1e6, 3)
+    _walk_row(benchmark, walk_iter_rows, walk_slicer, rounds=1)
 
 
 def test_walk_bulk(benchmark: Any, walk_slicer: MultiSymbolSlicer) -> None:
     benchmark.group = "walk 500k steps x 28"
-    total = _timed(benchmark, lambda: walk_bulk(walk_slicer), rounds=5)
+    total = timed(benchmark, lambda: walk_bulk(walk_slicer), rounds=5)
     assert total > 0
 
 
@@ -250,20 +229,20 @@ def symbol_slicer() -> SymbolSlicer:
 @pytest.mark.parametrize("tf", [None, "H1"])
 def test_get_candle_at(benchmark: Any, symbol_slicer: SymbolSlicer, tf: str | None) -> None:
     benchmark.group = "symbol slicer"
-    candle = _timed(benchmark, lambda: symbol_slicer.get_candle_at(654_321, "bid", tf))
+    candle = timed(benchmark, lambda: symbol_slicer.get_candle_at(654_321, "bid", tf))
     assert candle is not None
 
 
 @pytest.mark.parametrize("column", [None, "bid_close"])
 def test_get_lookback_200(benchmark: Any, symbol_slicer: SymbolSlicer, column: str | None) -> None:
     benchmark.group = "symbol slicer"
-    out = _timed(benchmark, lambda: symbol_slicer.get_lookback(654_321, 200, column))
+    out = timed(benchmark, lambda: symbol_slicer.get_lookback(654_321, 200, column))
     assert len(out) == 200
 
 
 def test_get_slice_1k(benchmark: Any, symbol_slicer: SymbolSlicer) -> None:
     benchmark.group = "symbol slicer"
-    out = _timed(benchmark, lambda: symbol_slicer.get_slice(654_321, 655_321))
+    out = timed(benchmark, lambda: symbol_slicer.get_slice(654_321, 655_321))
     assert out.height == 1000
 
 
@@ -321,7 +300,7 @@ def test_streaming_peak_memory(
         cmd = [sys.executable, "-c", _PEAK, str(root), str(batch_size)]
         return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.split()
 
-    out = _timed(benchmark, run, rounds=1)
+    out = timed(benchmark, run, rounds=1)
     rows_per_symbol = HISTORY_ROWS[history]
     benchmark.extra_info.update(
         {
