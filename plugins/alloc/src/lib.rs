@@ -146,18 +146,13 @@ impl Shelf {
             out.push(block);
             return;
         }
-        loop {
-            let free = self.slots.iter().position(Option::is_none);
-            if free.is_some() && self.bytes + block.len <= limit {
-                break;
-            }
+        // An empty shelf always has room, so the loop ends with a free slot.
+        while self.bytes + block.len > limit || self.slots.iter().all(Option::is_some) {
             let oldest = (0..SLOTS)
                 .filter(|&i| self.slots[i].is_some())
                 .min_by_key(|&i| self.slots[i].map(|k| k.since));
-            match oldest {
-                Some(i) => self.remove(i, out),
-                None => break, // unreachable: an empty shelf has room
-            }
+            let Some(i) = oldest else { break };
+            self.remove(i, out);
         }
         if let Some(slot) = self.slots.iter_mut().find(|s| s.is_none()) {
             *slot = Some(Kept { block, since: now });
@@ -287,9 +282,17 @@ impl<A> BlockCache<A> {
 /// `OMEGA_PL_BUFFER_CACHE_MB` in bytes, if set to a whole number (the
 /// Python package warns at import about any other value).
 fn configured_limit() -> Option<usize> {
-    let v = std::env::var_os("OMEGA_PL_BUFFER_CACHE_MB")?;
-    let mb: usize = v.to_str()?.trim().parse().ok()?;
-    Some(mb.saturating_mul(1 << 20))
+    cap_bytes(std::env::var_os("OMEGA_PL_BUFFER_CACHE_MB")?.to_str()?)
+}
+
+/// A cap in MiB as bytes: ASCII digits only, around whitespace, as the Python
+/// check reads it (`"+5"`, `"1.5"` are not caps); too large a number is no cap.
+fn cap_bytes(mb: &str) -> Option<usize> {
+    let mb = mb.trim();
+    if mb.is_empty() || !mb.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    Some(mb.parse::<usize>().unwrap_or(usize::MAX).saturating_mul(1 << 20))
 }
 
 /// Whether a request takes the large path.
@@ -504,6 +507,16 @@ mod tests {
         assert_eq!(s.take(4 * MB, t, &mut out), Some(block(1, 8 * MB)));
         assert_eq!(s.bytes, 0);
         assert_eq!(out.n, 0);
+    }
+
+    #[test]
+    fn caps_are_whole_numbers_of_mib() {
+        assert_eq!(cap_bytes(" 5 "), Some(5 * MB));
+        assert_eq!(cap_bytes("0"), Some(0));
+        assert_eq!(cap_bytes("99999999999999999999999"), Some(usize::MAX));
+        for bad in ["", " ", "+5", "-1", "1.5", "5MB", "\u{0661}"] {
+            assert_eq!(cap_bytes(bad), None, "{bad:?}");
+        }
     }
 
     #[test]
