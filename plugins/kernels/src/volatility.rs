@@ -308,7 +308,7 @@ pub fn bollinger(c: &[f64], period: usize, k: f64, std: StdKind, out: Bands<'_>)
             let (mut means, mut stds) = (zeroed(c.len()), zeroed(c.len()));
             roll_mean(c, period, &mut means);
             roll_std_exact(c, period, 1, &mut stds);
-            let mut bands = band_writer(k, out);
+            let mut bands = BandWriter::new(k, out);
             bands.write(0, &means, &stds);
             bands.report()
         }
@@ -319,7 +319,7 @@ dispatch! { ["avx2", "fma"] const WIDE;
 /// [`bollinger`] with pandas' streaming std ([`roll_mean_std`]; with `fma`,
 /// its running mean divides through reciprocals, same bits).
 fn bollinger_streaming(c: &[f64], period: usize, k: f64, out: Bands<'_>) -> [Missing; 3] {
-    let mut bands = band_writer(k, out);
+    let mut bands = BandWriter::new(k, out);
     roll_mean_std::<WIDE>(c, period, 1, |first, means, stds| bands.write(first, means, stds));
     bands.report()
 }
@@ -332,11 +332,11 @@ struct BandWriter<'a> {
     watch: [Watch; 3],
 }
 
-fn band_writer(k: f64, out: Bands<'_>) -> BandWriter<'_> {
-    BandWriter { k, out, watch: Default::default() }
-}
+impl<'a> BandWriter<'a> {
+    fn new(k: f64, out: Bands<'a>) -> Self {
+        BandWriter { k, out, watch: Default::default() }
+    }
 
-impl BandWriter<'_> {
     #[inline(always)]
     fn write(&mut self, first: usize, means: &[f64], stds: &[f64]) {
         let (k, rows) = (self.k, first..first + means.len());
