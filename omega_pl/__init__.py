@@ -19,15 +19,6 @@ from omega_pl.alignment import (
     auto_stale_limit,
     scan_aligned,
 )
-from omega_pl.batch import (
-    INDICATORS,
-    IndicatorPlan,
-    IndicatorSpec,
-    describe_indicator,
-    parse_spec,
-    plan_indicators,
-    with_indicators,
-)
 from omega_pl.errors import (
     CandleFileNotFoundError,
     DuplicateTimestampsWarning,
@@ -41,12 +32,16 @@ from omega_pl.errors import (
     WindowError,
 )
 from omega_pl.indicators import (
+    INDICATORS,
+    IndicatorPlan,
+    IndicatorSpec,
     OmegaExpr,
     atr,
     bollinger,
     bollinger_stepwise,
     choppiness,
     dema,
+    describe_indicator,
     dmi,
     ema,
     ema_stepwise,
@@ -59,12 +54,15 @@ from omega_pl.indicators import (
     kalman_zscore_stepwise,
     macd,
     momentum,
+    parse_spec,
+    plan_indicators,
     roc,
     rolling_std,
     rsi,
     sma,
     tema,
     vol_cluster,
+    with_indicators,
     zscore,
 )
 from omega_pl.io import CANDLE_SCHEMA, candle_files, parse_time_bound, scan_candles, scan_symbol

@@ -1,4 +1,4 @@
-"""Tests for the batch indicator API (``omega_pl.with_indicators``, ``omega_pl.batch``).
+"""Tests for the batch indicator API (``omega_pl.with_indicators``, ``omega_pl.indicators.plan``).
 
 Expected values are the indicator expressions called directly
 (``pl.col(...).omega.<name>(...)``), whose numbers are checked against the
@@ -18,8 +18,16 @@ import pytest
 from polars.testing import assert_frame_equal
 
 import omega_pl
-from omega_pl import INDICATORS, IndicatorSpec, ParameterError, parse_spec, with_indicators
-from omega_pl.batch import plan_indicators
+from omega_pl import (
+    INDICATORS,
+    IndicatorSpec,
+    ParameterError,
+    parse_spec,
+    plan_indicators,
+    with_indicators,
+)
+from omega_pl.indicators.catalog import CATALOG
+from tests.test_catalog import NAMES
 
 # ---------------------------------------------------------------------------
 # data
@@ -187,10 +195,11 @@ def test_many_specs_in_order(candles: pl.DataFrame) -> None:
 # every indicator by name
 
 
-def test_indicators_are_the_namespace_methods() -> None:
+def test_indicators_are_the_namespace_methods_and_functions() -> None:
     methods = {n for n, _ in inspect.getmembers(omega_pl.OmegaExpr, inspect.isfunction)}
-    assert set(INDICATORS) == {n for n in methods if not n.startswith("_")}
-    assert {"ema", "macd", "atr", "bollinger_stepwise", "vol_cluster"} <= set(INDICATORS)
+    assert {n for n in methods if not n.startswith("_")} == set(NAMES)
+    assert all(callable(getattr(omega_pl, name)) for name in NAMES)
+    assert INDICATORS == NAMES
     for name in INDICATORS:  # a spec's own keys must never shadow a parameter
         params = inspect.signature(getattr(omega_pl.OmegaExpr, name)).parameters
         assert not {"name", "source", "alias"} & set(params), name
@@ -359,7 +368,7 @@ def test_expensive_indicators_start_first_and_columns_keep_their_order(
     names = [parse_spec(s).name for s in specs]
     ordered = [names[i] for i in plan.order]
     assert ordered[0] == "bollinger" and ordered[-1] == "roc", ordered
-    cost = omega_pl.batch._RELATIVE_COST
+    cost = {decl.name: decl.cost for decl in CATALOG}
     for a, b in itertools.pairwise(plan.order):
         assert cost[names[a]] >= cost[names[b]], ordered
         if cost[names[a]] == cost[names[b]]:

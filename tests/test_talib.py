@@ -1,4 +1,4 @@
-"""The TA-Lib convention (``omega_pl._talib``): parity with the ``talib`` package.
+"""The TA-Lib convention (``convention="talib"``): parity with the ``talib`` package.
 
 ``talib`` (the ``ta-lib`` Python package) is the oracle. The kernels follow the
 C library 0.8.1 operation for operation, so on gap-free input the results are
@@ -19,7 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from omega_pl import _talib
+import omega_pl
 from omega_pl._plugin import plugin_expr
 from omega_pl.errors import ParameterError
 from tests.conftest import assert_parity
@@ -76,55 +76,63 @@ CASES = [
         "ema",
         1,
         lambda p: p - 1,
-        lambda p: _talib.ema("c", p),
+        lambda p: omega_pl.ema("c", p, convention="talib"),
         lambda p, h, lo, c: [talib.EMA(c, p)],
     ),
     Case(
         "sma",
         1,
         lambda p: p - 1,
-        lambda p: _talib.sma("c", p),
+        lambda p: omega_pl.sma("c", p, convention="talib"),
         lambda p, h, lo, c: [talib.SMA(c, p)],
     ),
     Case(
-        "rsi", 2, lambda p: p, lambda p: _talib.rsi("c", p), lambda p, h, lo, c: [talib.RSI(c, p)]
+        "rsi",
+        2,
+        lambda p: p,
+        lambda p: omega_pl.rsi("c", p, convention="talib"),
+        lambda p, h, lo, c: [talib.RSI(c, p)],
     ),
     Case(
-        "roc", 1, lambda p: p, lambda p: _talib.roc("c", p), lambda p, h, lo, c: [talib.ROC(c, p)]
+        "roc",
+        1,
+        lambda p: p,
+        lambda p: omega_pl.roc("c", p, convention="talib"),
+        lambda p, h, lo, c: [talib.ROC(c, p)],
     ),
     Case(
         "momentum",
         1,
         lambda p: p,
-        lambda p: _talib.momentum("c", p),
+        lambda p: omega_pl.momentum("c", p, convention="talib"),
         lambda p, h, lo, c: [talib.MOM(c, p)],
     ),
     Case(
         "dema",
         1,
         lambda p: 2 * (p - 1),
-        lambda p: _talib.dema("c", p),
+        lambda p: omega_pl.dema("c", p, convention="talib"),
         lambda p, h, lo, c: [talib.DEMA(c, p)],
     ),
     Case(
         "tema",
         1,
         lambda p: 3 * (p - 1),
-        lambda p: _talib.tema("c", p),
+        lambda p: omega_pl.tema("c", p, convention="talib"),
         lambda p, h, lo, c: [talib.TEMA(c, p)],
     ),
     Case(
         "rolling_std",
         2,
         lambda p: p - 1,
-        lambda p: _talib.rolling_std("c", p),
+        lambda p: omega_pl.rolling_std("c", p, convention="talib"),
         lambda p, h, lo, c: [talib.STDDEV(c, p, 1.0)],
     ),
     Case(
         "bollinger",
         2,
         lambda p: p - 1,
-        lambda p: _talib.bollinger("c", p, 2.0),
+        lambda p: omega_pl.bollinger("c", p, 2.0, convention="talib"),
         lambda p, h, lo, c: list(talib.BBANDS(c, p, 2.0, 2.0, 0)),
         ("upper", "middle", "lower"),
     ),
@@ -132,7 +140,7 @@ CASES = [
         "bollinger_k1.5",
         2,
         lambda p: p - 1,
-        lambda p: _talib.bollinger("c", p, 1.5),
+        lambda p: omega_pl.bollinger("c", p, 1.5, convention="talib"),
         lambda p, h, lo, c: list(talib.BBANDS(c, p, 1.5, 1.5, 0)),
         ("upper", "middle", "lower"),
     ),
@@ -140,14 +148,14 @@ CASES = [
         "atr",
         1,
         lambda p: p,
-        lambda p: _talib.atr("h", "l", "c", p),
+        lambda p: omega_pl.atr("h", "l", "c", p, convention="talib"),
         lambda p, h, lo, c: [talib.ATR(h, lo, c, p)],
     ),
     Case(
         "dmi",
         2,
         lambda p: 2 * p - 1,
-        lambda p: _talib.dmi("h", "l", "c", p),
+        lambda p: omega_pl.dmi("h", "l", "c", p, convention="talib"),
         lambda p, h, lo, c: [
             talib.PLUS_DI(h, lo, c, p),
             talib.MINUS_DI(h, lo, c, p),
@@ -175,7 +183,7 @@ def _macd_case(fast: int, slow: int, signal: int) -> Case:
         f"macd{fast},{slow},{signal}",
         1,
         lambda p: max(fast, slow) + signal - 2,
-        lambda p: _talib.macd("c", fast, slow, signal),
+        lambda p: omega_pl.macd("c", fast, slow, signal, convention="talib"),
         lambda p, h, lo, c: list(talib.MACD(c, fast, slow, signal)),
         ("macd", "signal", "histogram"),
     )
@@ -358,30 +366,42 @@ def test_quirks() -> None:
     flat = np.full(40, 1.23456)
     df = frame(flat, flat, flat)
     # RSI of a flat stretch is 0, not 50; STDDEV/BBANDS of identical values exactly 0.
-    assert df.select(_talib.rsi("c", 14))["c"].drop_nulls().to_list() == [0.0] * 26
-    assert df.select(_talib.rolling_std("c", 5))["c"].drop_nulls().to_list() == [0.0] * 36
+    assert (
+        df.select(omega_pl.rsi("c", 14, convention="talib"))["c"].drop_nulls().to_list()
+        == [0.0] * 26
+    )
+    assert (
+        df.select(omega_pl.rolling_std("c", 5, convention="talib"))["c"].drop_nulls().to_list()
+        == [0.0] * 36
+    )
     # ROC after a zero is 0.
     zeros = pl.DataFrame({"c": [0.0, 1.0, 2.0, 0.0, 3.0]})
-    assert zeros.select(_talib.roc("c", 1))["c"].to_list() == [None, 0.0, 100.0, -100.0, 0.0]
+    assert zeros.select(omega_pl.roc("c", 1, convention="talib"))["c"].to_list() == [
+        None,
+        0.0,
+        100.0,
+        -100.0,
+        0.0,
+    ]
     # Period 1: EMA, DEMA and TEMA copy the input; ATR is the true range.
     x = [1.0, 0.3, 0.1, 5.0, 0.7]
     one = pl.DataFrame({"c": x})
-    for build in (_talib.ema, _talib.dema, _talib.tema, _talib.sma):
-        assert one.select(build("c", 1))["c"].to_list() == x
+    for build in (omega_pl.ema, omega_pl.dema, omega_pl.tema, omega_pl.sma):
+        assert one.select(build("c", 1, convention="talib"))["c"].to_list() == x
     high, low, close = walk(50, 1)
-    got = frame(high, low, close).select(_talib.atr("h", "l", "c", 1))["c"]
+    got = frame(high, low, close).select(omega_pl.atr("h", "l", "c", 1, convention="talib"))["c"]
     assert_parity(got, talib.TRANGE(high, low, close), rel=0.0)
     # MACD swaps fast and slow when slow < fast.
     df = frame(*walk(200, 2))
-    swapped = df.select(_talib.macd("c", 26, 12, 9))["c"]
-    assert swapped.equals(df.select(_talib.macd("c", 12, 26, 9))["c"])
+    swapped = df.select(omega_pl.macd("c", 26, 12, 9, convention="talib"))["c"]
+    assert swapped.equals(df.select(omega_pl.macd("c", 12, 26, 9, convention="talib"))["c"])
 
 
 def test_fine_fx_quote_keeps_a_nonzero_deviation() -> None:
     # TA-Lib 0.8 dropped the fixed 1e-14 variance floor: a sigma of ~1e-8 survives.
     rng = np.random.default_rng(3)
     close = 1.1 + np.cumsum(rng.normal(0, 1e-8, 200))
-    got = pl.DataFrame({"c": close}).select(_talib.rolling_std("c", 20))["c"]
+    got = pl.DataFrame({"c": close}).select(omega_pl.rolling_std("c", 20, convention="talib"))["c"]
     assert got.drop_nulls().min() > 0  # type: ignore[operator]
     assert_parity(got, talib.STDDEV(close, 20, 1.0), rel=REL)
 
@@ -394,11 +414,11 @@ def test_names_struct_fields_and_lazy() -> None:
     high, low, close = walk(100, 8)
     lf = pl.LazyFrame({"bid_high": high, "bid_low": low, "bid_close": close})
     out = lf.select(
-        _talib.ema("bid_close", 5),
-        _talib.atr("bid_high", "bid_low", "bid_close", 5).alias("atr"),
-        _talib.macd(pl.col("bid_close")).alias("macd"),
-        _talib.bollinger("bid_close", 20, 2.0).alias("bb"),
-        _talib.dmi("bid_high", "bid_low", "bid_close", 14).alias("dmi"),
+        omega_pl.ema("bid_close", 5, convention="talib"),
+        omega_pl.atr("bid_high", "bid_low", "bid_close", 5, convention="talib").alias("atr"),
+        omega_pl.macd(pl.col("bid_close"), convention="talib").alias("macd"),
+        omega_pl.bollinger("bid_close", 20, 2.0, convention="talib").alias("bb"),
+        omega_pl.dmi("bid_high", "bid_low", "bid_close", 14, convention="talib").alias("dmi"),
     )
     schema = out.collect_schema()
     assert schema["bid_close"] == pl.Float64
@@ -409,7 +429,9 @@ def test_names_struct_fields_and_lazy() -> None:
     df = out.collect()
     assert df.schema == schema
     # OHLC outputs are named after close.
-    named = lf.select(_talib.atr("bid_high", "bid_low", "bid_close", 5)).collect()
+    named = lf.select(
+        omega_pl.atr("bid_high", "bid_low", "bid_close", 5, convention="talib")
+    ).collect()
     assert named.columns == ["bid_close"]
 
 
@@ -420,8 +442,8 @@ def test_over_groups_match_per_group_talib() -> None:
         parts.append(pl.DataFrame({"sym": f"S{i}", "h": high, "l": low, "c": close}))
     df = pl.concat(parts)
     out = df.with_columns(
-        rsi=_talib.rsi("c", 14).over("sym"),
-        dmi=_talib.dmi("h", "l", "c", 7).over("sym"),
+        rsi=omega_pl.rsi("c", 14, convention="talib").over("sym"),
+        dmi=omega_pl.dmi("h", "l", "c", 7, convention="talib").over("sym"),
     )
     for _, group in out.group_by("sym", maintain_order=True):
         h, lo, c = (group[k].to_numpy() for k in "hlc")
@@ -432,19 +454,20 @@ def test_over_groups_match_per_group_talib() -> None:
 def test_float32_and_integer_input_computed_in_float64() -> None:
     _, _, close = walk(300, 9, "fx")
     df = pl.DataFrame({"c": close}).with_columns(c32=pl.col("c").cast(pl.Float32))
-    got = df.select(_talib.tema("c32", 10))["c32"]
+    got = df.select(omega_pl.tema("c32", 10, convention="talib"))["c32"]
     assert got.dtype == pl.Float64
     assert_parity(got, talib.TEMA(df["c32"].cast(pl.Float64).to_numpy(), 10), rel=REL)
     ints = pl.DataFrame({"i": [3, 1, 4, 1, 5, 9, 2, 6]})
     assert_parity(
-        ints.select(_talib.sma("i", 3))["i"], talib.SMA(ints["i"].cast(pl.Float64).to_numpy(), 3)
+        ints.select(omega_pl.sma("i", 3, convention="talib"))["i"],
+        talib.SMA(ints["i"].cast(pl.Float64).to_numpy(), 3),
     )
 
 
 def test_literal_inputs_broadcast() -> None:
     high, _, close = walk(60, 10)
     df = pl.DataFrame({"h": high, "c": close})
-    got = df.select(_talib.atr("h", pl.lit(90.0), "c", 5))["c"]
+    got = df.select(omega_pl.atr("h", pl.lit(90.0), "c", 5, convention="talib"))["c"]
     assert_parity(got, talib.ATR(high, np.full(60, 90.0), close, 5), rel=REL)
 
 
@@ -455,20 +478,20 @@ def test_literal_inputs_broadcast() -> None:
 @pytest.mark.parametrize(
     ("build", "param", "minimum"),
     [
-        (lambda v: _talib.ema("c", v), "period", 1),
-        (lambda v: _talib.sma("c", v), "period", 1),
-        (lambda v: _talib.rsi("c", v), "period", 2),
-        (lambda v: _talib.roc("c", v), "period", 1),
-        (lambda v: _talib.momentum("c", v), "period", 1),
-        (lambda v: _talib.dema("c", v), "period", 1),
-        (lambda v: _talib.tema("c", v), "period", 1),
-        (lambda v: _talib.rolling_std("c", v), "period", 2),
-        (lambda v: _talib.bollinger("c", v), "period", 2),
-        (lambda v: _talib.atr("h", "l", "c", v), "period", 1),
-        (lambda v: _talib.dmi("h", "l", "c", v), "period", 2),
-        (lambda v: _talib.macd("c", fast=v), "fast", 2),
-        (lambda v: _talib.macd("c", slow=v), "slow", 2),
-        (lambda v: _talib.macd("c", signal=v), "signal", 1),
+        (lambda v: omega_pl.ema("c", v, convention="talib"), "period", 1),
+        (lambda v: omega_pl.sma("c", v, convention="talib"), "period", 1),
+        (lambda v: omega_pl.rsi("c", v, convention="talib"), "period", 2),
+        (lambda v: omega_pl.roc("c", v, convention="talib"), "period", 1),
+        (lambda v: omega_pl.momentum("c", v, convention="talib"), "period", 1),
+        (lambda v: omega_pl.dema("c", v, convention="talib"), "period", 1),
+        (lambda v: omega_pl.tema("c", v, convention="talib"), "period", 1),
+        (lambda v: omega_pl.rolling_std("c", v, convention="talib"), "period", 2),
+        (lambda v: omega_pl.bollinger("c", v, convention="talib"), "period", 2),
+        (lambda v: omega_pl.atr("h", "l", "c", v, convention="talib"), "period", 1),
+        (lambda v: omega_pl.dmi("h", "l", "c", v, convention="talib"), "period", 2),
+        (lambda v: omega_pl.macd("c", fast=v, convention="talib"), "fast", 2),
+        (lambda v: omega_pl.macd("c", slow=v, convention="talib"), "slow", 2),
+        (lambda v: omega_pl.macd("c", signal=v, convention="talib"), "signal", 1),
     ],
 )
 def test_periods_below_talib_minimum_are_errors(
@@ -483,7 +506,7 @@ def test_periods_below_talib_minimum_are_errors(
 def test_std_factor_must_be_finite() -> None:
     for bad in (math.nan, math.inf, "2", None, True):
         with pytest.raises(ParameterError, match="parameter 'std_factor'"):
-            _talib.bollinger("c", 20, bad)  # type: ignore[arg-type]
+            omega_pl.bollinger("c", 20, bad, convention="talib")  # type: ignore[arg-type]
 
 
 def test_plugin_validates_its_own_parameters() -> None:
@@ -500,30 +523,31 @@ def test_plugin_validates_its_own_parameters() -> None:
         )
 
 
-def test_talib_expr_dispatch() -> None:
+def test_talib_convention_in_both_forms() -> None:
+    """The namespace method and the module function build the same TA-Lib expression."""
     high, low, close = walk(120, 4)
     df = frame(high, low, close)
     c, h, lo = pl.col("c"), pl.col("h"), pl.col("l")
-    assert df.select(_talib.talib_expr("atr", [c, h, lo], period=5)).equals(
-        df.select(_talib.atr(h, lo, c, 5))
+    assert df.select(c.omega.atr(5, high=h, low=lo, convention="talib")).equals(
+        df.select(omega_pl.atr(h, lo, c, 5, convention="talib"))
     )
-    assert df.select(_talib.talib_expr("dmi", [c, h, lo], period=5)).equals(
-        df.select(_talib.dmi(h, lo, c, 5))
+    assert df.select(c.omega.dmi(5, high=h, low=lo, convention="talib")).equals(
+        df.select(omega_pl.dmi(h, lo, c, 5, convention="talib"))
     )
-    assert df.select(_talib.talib_expr("macd", [c], fast=3, slow=9, signal=4)).equals(
-        df.select(_talib.macd(c, 3, 9, 4))
+    assert df.select(c.omega.macd(3, 9, 4, convention="talib")).equals(
+        df.select(omega_pl.macd(c, 3, 9, 4, convention="talib"))
     )
-    assert df.select(_talib.talib_expr("bollinger", [c], period=10, std_factor=1.5)).equals(
-        df.select(_talib.bollinger(c, 10, 1.5))
+    assert df.select(c.omega.bollinger(10, 1.5, convention="talib")).equals(
+        df.select(omega_pl.bollinger(c, 10, 1.5, convention="talib"))
     )
     for name in ("ema", "sma", "rsi", "roc", "momentum", "dema", "tema", "rolling_std"):
-        expected = df.select(getattr(_talib, name)(c, 7))
-        assert df.select(_talib.talib_expr(name, [c], period=7)).equals(expected)
-    with pytest.raises(ParameterError, match="no TA-Lib convention for indicator 'kalman_mean'"):
-        _talib.talib_expr("kalman_mean", [c], period=3)
-    with pytest.raises(ParameterError, match=r"takes \[close, high, low\]"):
-        _talib.talib_expr("atr", [c], period=3)
-    with pytest.raises(ParameterError, match="takes one input"):
-        _talib.talib_expr("ema", [c, h], period=3)
-    with pytest.raises(ParameterError, match="ddof"):
-        _talib.talib_expr("rolling_std", [c], period=3, ddof=1)
+        expected = df.select(getattr(omega_pl, name)(c, 7, convention="talib"))
+        assert df.select(getattr(c.omega, name)(7, convention="talib")).equals(expected)
+    # ddof has no meaning in TA-Lib's STDDEV (population std): any valid value is ignored
+    assert df.select(omega_pl.rolling_std(c, 3, 2, convention="talib")).equals(
+        df.select(omega_pl.rolling_std(c, 3, convention="talib"))
+    )
+    with pytest.raises(TypeError, match="convention"):
+        omega_pl.kalman_mean(c, convention="talib")  # type: ignore[call-arg]
+    with pytest.raises(ParameterError, match="convention"):
+        omega_pl.with_indicators(df, [{"name": "kalman_mean", "convention": "talib"}], source="c")

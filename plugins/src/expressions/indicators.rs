@@ -284,10 +284,13 @@ impl GarchKwargs {
     }
 }
 
+/// The Kalman pair, the `kalman` table of every Kalman indicator's kwargs;
+/// `carry_gaps` is absent (false) where the indicator has no such option.
 #[derive(Deserialize)]
 struct KalmanKwargs {
     r: f64,
     q: f64,
+    #[serde(default)]
     carry_gaps: bool,
 }
 
@@ -297,11 +300,16 @@ impl KalmanKwargs {
     }
 }
 
+#[derive(Deserialize)]
+struct KalmanOnlyKwargs {
+    kalman: KalmanKwargs,
+}
+
 /// `kalman_mean(r, q)`: SPEC 2.12.
 #[polars_expr(output_type_func=float_type)]
-fn kalman_mean(inputs: &[Series], kwargs: KalmanKwargs) -> PolarsResult<Series> {
-    let (r, q) = kwargs.params()?;
-    unary(inputs, |x, out| filters::kalman_mean(x, r, q, kwargs.carry_gaps, out))
+fn kalman_mean(inputs: &[Series], kwargs: KalmanOnlyKwargs) -> PolarsResult<Series> {
+    let (r, q) = kwargs.kalman.params()?;
+    unary(inputs, |x, out| filters::kalman_mean(x, r, q, kwargs.kalman.carry_gaps, out))
 }
 
 #[derive(Deserialize)]

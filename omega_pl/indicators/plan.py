@@ -1,33 +1,10 @@
-"""Many indicators in one plan: :func:`with_indicators`.
+"""Many indicators in one plan: :func:`with_indicators` (spec format: :mod:`.specs`).
 
 ``with_indicators(frame, specs)`` adds every requested indicator to a
 ``DataFrame`` or ``LazyFrame`` in **one** ``with_columns``, so Polars plans
 them together and runs them in parallel, and returns the same kind of frame.
 Struct results are then unnested (a projection: nothing is computed there).
 Nothing is computed for a ``LazyFrame`` until you ``collect()`` it.
-
-Spec format
------------
-A spec names one method of the ``omega`` expression namespace
-(:class:`~omega_pl.indicators.OmegaExpr`; :data:`INDICATORS` lists them,
-:func:`describe_indicator` shows one's parameters) and its parameters, in one
-of three forms:
-
-* a shorthand string ``"name"`` or ``"name:v1,v2,..."`` whose values are the
-  method's positional parameters in signature order: ``"atr:14"``,
-  ``"macd:12,26,9"``, ``"bollinger:20,2"``, ``"zscore:50,ema,20"``. Values are
-  read as int, float, ``true``/``false``, ``none``, or else as text. Trailing
-  parameters may be left out (their defaults apply);
-* a dict with ``"name"`` and any parameters by name, positional or
-  keyword-only: ``{"name": "atr", "period": 14, "reseed": True}``. Keyword-only
-  options (``convention=``, ``exact_std=``, ``reseed=``, ``carry_gaps=``,
-  ``estimate_window=``, ``bar=``, ``high=``/``low=``) exist only in this form;
-  column options (``bar``, ``high``, ``low``) take a column name (or a
-  ``pl.Expr``);
-* an :class:`IndicatorSpec`.
-
-Dicts (and ``IndicatorSpec``) may also carry ``"source"`` (the input column,
-the close for OHLC indicators) and ``"alias"`` (the output name stem).
 
 Source
 ------
@@ -65,12 +42,13 @@ high/low, bar, over) or a non-numeric input column, duplicate output names.
 
 Examples
 --------
->>> lf = omega_pl.scan_symbol(root, "EURUSD", "M5")  # doctest: +SKIP
+>>> import omega_pl
+>>> lf = omega_pl.scan_symbol(omega_pl.datasets.sample_data_root(), "EURUSD", "M5")
 >>> out = omega_pl.with_indicators(
 ...     lf,
 ...     ["ema:20", "rsi", "macd:12,26,9", {"name": "bollinger", "std_factor": 2.5, "alias": "bb"}],
-... )  # doctest: +SKIP
->>> out.collect_schema().names()[-8:]  # doctest: +SKIP
+... )
+>>> out.collect_schema().names()[-8:]  # doctest: +NORMALIZE_WHITESPACE
 ['bid_close_ema_20', 'bid_close_rsi_14', 'bid_close_macd_12_26_9_macd',
  'bid_close_macd_12_26_9_signal', 'bid_close_macd_12_26_9_histogram',
  'bb_upper', 'bb_middle', 'bb_lower']
@@ -78,279 +56,27 @@ Examples
 
 from __future__ import annotations
 
-import difflib
-import functools
-import inspect
 import math
-import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
-from typing import Any, TypeAlias, TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import polars as pl
 
 from omega_pl.errors import ParameterError, format_names
-from omega_pl.indicators import OmegaExpr
+from omega_pl.indicators.declare import Indicator, Inputs
+from omega_pl.indicators.expressions import OmegaExpr
+from omega_pl.indicators.specs import IndicatorSpec, SpecLike, lookup, parse_spec
 
-__all__ = [
-    "INDICATORS",
-    "IndicatorPlan",
-    "IndicatorSpec",
-    "SpecLike",
-    "describe_indicator",
-    "parse_spec",
-    "plan_indicators",
-    "with_indicators",
-]
+__all__ = ["IndicatorPlan", "plan_indicators", "with_indicators"]
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 
-#: Keys of a dict spec that are not indicator parameters.
-_SPEC_KEYS = ("name", "source", "alias")
 #: Keyword-only parameters that name input columns (checked against the frame).
 _COLUMN_PARAMS = ("high", "low", "bar")
 #: Sources tried, in order, when neither the spec nor the call names one.
 _DEFAULT_SOURCES = ("close", "bid_close")
-_INT = re.compile(r"^[+-]?\d+$")
-
-
-# ---------------------------------------------------------------------------
-# the indicators, read from the `omega` namespace
-
-
-@dataclass(frozen=True)
-class _Signature:
-    """The parameters of one ``OmegaExpr`` method."""
-
-    name: str
-    positional: tuple[inspect.Parameter, ...]
-    keyword: tuple[inspect.Parameter, ...]
-
-    @property
-    def names(self) -> tuple[str, ...]:
-        return tuple(p.name for p in (*self.positional, *self.keyword))
-
-    def describe(self) -> str:
-        """One line, e.g. ``bollinger: period=20, std_factor=2.0; dict only: exact_std=False``.
-
-        Positional parameters come first, in shorthand order; a parameter
-        without ``=default`` is required.
-        """
-
-        def one(p: inspect.Parameter) -> str:
-            return p.name if p.default is inspect.Parameter.empty else f"{p.name}={p.default!r}"
-
-        parts = []
-        if self.positional:
-            parts.append(", ".join(one(p) for p in self.positional))
-        if self.keyword:
-            parts.append("dict only: " + ", ".join(one(p) for p in self.keyword))
-        return f"{self.name}: {'; '.join(parts)}"
-
-
-@functools.cache
-def _signatures() -> dict[str, _Signature]:
-    """Every public method of :class:`OmegaExpr`, by name, with its parameters."""
-    found: dict[str, _Signature] = {}
-    for name, method in inspect.getmembers(OmegaExpr, inspect.isfunction):
-        if name.startswith("_"):
-            continue
-        params = list(inspect.signature(method).parameters.values())[1:]  # drop self
-        found[name] = _Signature(
-            name,
-            tuple(p for p in params if p.kind is inspect.Parameter.POSITIONAL_OR_KEYWORD),
-            tuple(p for p in params if p.kind is inspect.Parameter.KEYWORD_ONLY),
-        )
-    return dict(sorted(found.items()))
-
-
-#: Names of every indicator :func:`with_indicators` accepts (the ``omega`` namespace methods).
-INDICATORS: tuple[str, ...] = tuple(_signatures())
-
-
-def _signature(name: str) -> _Signature:
-    sigs = _signatures()
-    if name in sigs:
-        return sigs[name]
-    close = difflib.get_close_matches(name, list(sigs), n=1)
-    hint = f" (did you mean {close[0]!r}?)" if close else ""
-    raise ParameterError(f"unknown indicator {name!r}{hint}; valid indicators: {', '.join(sigs)}")
-
-
-def describe_indicator(name: str) -> str:
-    """One line with the parameters of indicator ``name``, in shorthand order.
-
-    Positional parameters come first, in the order a shorthand string takes
-    them, with their defaults (none: required); keyword-only options follow
-    as "dict only".
-
-    Examples
-    --------
-    >>> describe_indicator("bollinger")
-    "bollinger: period=20, std_factor=2.0; dict only: exact_std=False, convention='reference'"
-
-    Raises
-    ------
-    ParameterError
-        If ``name`` is not an indicator; the message lists the valid names.
-    """
-    return _signature(name).describe()
-
-
-def _valid_parameters(sig: _Signature) -> str:
-    return (
-        f"parameters of {sig.describe()} (no '=' means required; shorthand values follow "
-        "this order; any spec may also set source, alias)"
-    )
-
-
-# ---------------------------------------------------------------------------
-# specs
-
-
-@dataclass(frozen=True)
-class IndicatorSpec:
-    """One requested indicator: its name, the parameters given, source and alias.
-
-    ``params`` holds only the parameters that were given, by name (a shorthand
-    string's positional values are stored under their parameter names);
-    defaults are filled in by the indicator. Build one directly or with
-    :func:`parse_spec`; :func:`with_indicators` validates it either way.
-    """
-
-    name: str
-    params: Mapping[str, Any] = field(default_factory=dict)
-    source: str | None = None
-    alias: str | None = None
-
-    def label(self) -> str:
-        """How the spec is named in error messages: ``bollinger(period=20, alias='bb')``."""
-        parts = [f"{k}={v!r}" for k, v in self.params.items()]
-        parts += [f"{k}={v!r}" for k, v in (("source", self.source), ("alias", self.alias)) if v]
-        return f"{self.name}({', '.join(parts)})"
-
-
-#: Anything :func:`parse_spec` accepts.
-SpecLike: TypeAlias = str | Mapping[str, Any] | IndicatorSpec
-
-
-def _parse_value(text: str) -> Any:
-    """A shorthand value: int, float, bool, None or text."""
-    lowered = text.lower()
-    if _INT.match(text):
-        return int(text)
-    if lowered in ("true", "false"):
-        return lowered == "true"
-    if lowered in ("none", "null"):
-        return None
-    try:
-        return float(text)
-    except ValueError:
-        return text
-
-
-def _parse_shorthand(text: str) -> IndicatorSpec:
-    name, colon, rest = text.strip().partition(":")
-    sig = _signature(name.strip().lower())
-    if not colon:
-        return _checked(IndicatorSpec(sig.name), sig, text=text)
-    tokens = [t.strip() for t in rest.split(",")]
-    if any(t == "" for t in tokens):
-        raise ParameterError(
-            f"indicator {text!r}: empty value in the parameter list; {_valid_parameters(sig)}"
-        )
-    if len(tokens) > len(sig.positional):
-        raise ParameterError(
-            f"indicator {text!r}: {len(tokens)} values for {len(sig.positional)} positional "
-            f"parameter(s); {_valid_parameters(sig)}"
-        )
-    params = {p.name: _parse_value(t) for p, t in zip(sig.positional, tokens, strict=False)}
-    return _checked(IndicatorSpec(sig.name, params), sig, text=text)
-
-
-def _parse_mapping(spec: Mapping[str, Any]) -> IndicatorSpec:
-    name = spec.get("name")
-    if not isinstance(name, str) or not name.strip():
-        raise ParameterError(
-            f"indicator spec {dict(spec)!r} needs a 'name' (text), e.g. "
-            f"{{'name': 'atr', 'period': 14}}; valid indicators: {', '.join(INDICATORS)}"
-        )
-    for key in spec:
-        if not isinstance(key, str):
-            raise ParameterError(f"indicator spec {dict(spec)!r}: keys must be text, got {key!r}")
-    sig = _signature(name.strip().lower())
-    params = {k: v for k, v in spec.items() if k not in _SPEC_KEYS}
-    return _checked(IndicatorSpec(sig.name, params, spec.get("source"), spec.get("alias")), sig)
-
-
-def _checked(spec: IndicatorSpec, sig: _Signature, *, text: str | None = None) -> IndicatorSpec:
-    """``spec`` after checking its parameter names, source and alias (not the values)."""
-    label = repr(text) if text is not None else spec.label()
-    unknown = [k for k in spec.params if k not in sig.names]
-    if unknown:
-        raise ParameterError(
-            f"indicator {label}: unknown parameter(s) {format_names(unknown)}; "
-            f"{_valid_parameters(sig)}"
-        )
-    missing = [
-        p.name
-        for p in (*sig.positional, *sig.keyword)
-        if p.default is inspect.Parameter.empty and p.name not in spec.params
-    ]
-    if missing:
-        raise ParameterError(
-            f"indicator {label}: missing required parameter(s) {format_names(missing)}; "
-            f"{_valid_parameters(sig)}"
-        )
-    for key in ("source", "alias"):
-        value = getattr(spec, key)
-        if value is not None and (not isinstance(value, str) or not value):
-            raise ParameterError(
-                f"indicator {label}: {key!r} must be a non-empty column name, got {value!r}"
-            )
-    return IndicatorSpec(sig.name, dict(spec.params), spec.source, spec.alias)
-
-
-def parse_spec(spec: SpecLike) -> IndicatorSpec:
-    """Read one spec (shorthand string, dict or :class:`IndicatorSpec`) and check it.
-
-    Checks the indicator name, the parameter names, that required parameters
-    are present and that ``source``/``alias`` are column names. Parameter
-    *values* are checked by the indicator itself when :func:`with_indicators`
-    builds the expression.
-
-    Examples
-    --------
-    >>> parse_spec("macd:8,21")
-    IndicatorSpec(name='macd', params={'fast': 8, 'slow': 21}, source=None, alias=None)
-    >>> parse_spec({"name": "atr", "period": 10, "reseed": True, "alias": "atr10"}).alias
-    'atr10'
-
-    Raises
-    ------
-    ParameterError
-        For an unknown indicator (listing the valid names), unknown or missing
-        parameters (listing the indicator's parameters), or too many values.
-    """
-    if isinstance(spec, IndicatorSpec):
-        if not isinstance(spec.name, str):
-            raise ParameterError(f"IndicatorSpec.name must be text, got {spec.name!r}")
-        if not isinstance(spec.params, Mapping):
-            raise ParameterError(
-                f"IndicatorSpec.params must be a mapping of parameter names to values, "
-                f"got {spec.params!r}"
-            )
-        sig = _signature(spec.name.strip().lower())
-        return _checked(IndicatorSpec(sig.name, spec.params, spec.source, spec.alias), sig)
-    if isinstance(spec, str):
-        return _parse_shorthand(spec)
-    if isinstance(spec, Mapping):
-        return _parse_mapping(spec)
-    raise ParameterError(
-        "an indicator spec is a string like 'atr:14', a dict like "
-        f"{{'name': 'atr', 'period': 14}} or an IndicatorSpec, got {spec!r}"
-    )
 
 
 # ---------------------------------------------------------------------------
@@ -368,48 +94,15 @@ def _format_value(value: Any) -> str:
     return str(value)
 
 
-def _stem(spec: IndicatorSpec, sig: _Signature, source: str) -> str:
+def _stem(spec: IndicatorSpec, decl: Indicator, source: str) -> str:
     if spec.alias is not None:
         return spec.alias
-    values = [spec.params.get(p.name, p.default) for p in sig.positional]
+    values = [spec.params.get(p.name, p.default) for p in decl.params]
     return "_".join([source, spec.name, *(_format_value(v) for v in values)])
 
 
 # ---------------------------------------------------------------------------
 # the plan
-
-#: Rough time per row of each indicator relative to ``ema`` (10M-row medians
-#: from ``benchmarks/``, default semantics). Only the order matters: the plan
-#: starts the expensive indicators first, so that Polars' worker threads do
-#: not end the ``with_columns`` with one of them running a long indicator
-#: alone while the others wait (measured on two cores: a batch of ten runs
-#: ~12 % faster longest-first than in the order it was written).
-_RELATIVE_COST: dict[str, float] = {
-    "garch_volatility_local": 1000.0,
-    "kalman_garch_zscore_local": 1000.0,
-    "choppiness": 10.0,
-    "zscore": 7.5,
-    "kalman_garch_zscore": 6.8,
-    "bollinger": 6.5,
-    "bollinger_stepwise": 5.7,
-    "kalman_zscore": 5.6,
-    "garch_volatility": 4.5,
-    "kalman_zscore_stepwise": 3.9,
-    "ema_stepwise": 3.4,
-    "dmi": 3.2,
-    "rolling_std": 2.3,
-    "macd": 2.0,
-    "sma": 2.0,
-    "rsi": 1.5,
-    "atr": 1.4,
-    "vol_cluster": 1.4,
-    "kalman_mean": 1.3,
-    "tema": 1.25,
-    "dema": 1.1,
-    "ema": 1.0,
-    "momentum": 0.6,
-    "roc": 0.6,
-}
 
 
 @dataclass(frozen=True)
@@ -431,7 +124,10 @@ class IndicatorPlan:
         The output column names, in order.
     order
         The order in which :meth:`apply` hands ``exprs`` to Polars: the most
-        expensive indicators first (empty: as listed). The result's columns
+        expensive indicators first, by the catalog's relative costs (so that
+        Polars' worker threads do not end the ``with_columns`` with one long
+        indicator running alone; on two cores a batch of ten runs ~12 % faster
+        longest-first). The result's columns
         are in the listed order either way.
     """
 
@@ -517,7 +213,7 @@ def _build(
     if missing:
         what = "column" if len(missing) == 1 else "columns"
         hint = ""
-        if "high" in _signature(spec.name).names and not {"high", "low"} <= set(spec.params):
+        if lookup(spec.name).inputs is Inputs.OHLC and not {"high", "low"} <= set(spec.params):
             hint = (
                 "; OHLC indicators take high/low from the source's name "
                 "(bid_close -> bid_high, bid_low) unless 'high' and 'low' are given"
@@ -586,7 +282,7 @@ def plan_indicators(
     costs: list[float] = []
     for i, raw in enumerate(_normalize_specs(specs)):
         spec = parse_spec(raw)
-        sig = _signature(spec.name)
+        decl = lookup(spec.name)
         label = repr(raw) if isinstance(raw, str) else spec.label()
         src = spec.source or default
         if src is None:
@@ -596,8 +292,8 @@ def plan_indicators(
                 f"(CLI: --source) or set 'source' in the spec ({_columns_hint(schema)})"
             )
         expr, dtype = _build(spec, label, src, schema, groups)
-        costs.append(_RELATIVE_COST.get(spec.name, 1.0))
-        stem = _stem(spec, sig, src)
+        costs.append(decl.cost)
+        stem = _stem(spec, decl, src)
         if isinstance(dtype, pl.Struct):
             tmp = _temp_name(i, schema)
             exprs.append(expr.name.prefix_fields(f"{stem}_").alias(tmp))
@@ -664,9 +360,13 @@ def with_indicators(
 
     Examples
     --------
+    >>> import omega_pl
+    >>> candles = omega_pl.datasets.generate_candles("EURUSD", "M5", end="2025-03-21")
     >>> df = omega_pl.with_indicators(
     ...     candles, ["atr:14", "macd", {"name": "rsi", "period": 7, "alias": "rsi7"}]
-    ... )  # doctest: +SKIP
-    >>> # adds bid_close_atr_14, bid_close_macd_12_26_9_{macd,signal,histogram}, rsi7
+    ... )
+    >>> df.columns[-5:]  # doctest: +NORMALIZE_WHITESPACE
+    ['bid_close_atr_14', 'bid_close_macd_12_26_9_macd', 'bid_close_macd_12_26_9_signal',
+     'bid_close_macd_12_26_9_histogram', 'rsi7']
     """
     return plan_indicators(frame, specs, source=source, over=over).apply(frame)
