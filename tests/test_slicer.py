@@ -31,8 +31,8 @@ from omega_pl import (
     TimeframeError,
     TimelineError,
 )
-from omega_pl import slicer as slicer_module
 from omega_pl.datasets import generate_candles, synthetic_candles
+from omega_pl.slicer import multi as slicer_module
 from tests import slicer_reference as ref
 
 SYMBOLS = ("EURUSD", "GBPUSD", "USDJPY", "XAUUSD")
