@@ -1,9 +1,10 @@
 """Seeded, deterministic synthetic bid/ask candles.
 
 This module produces realistic-looking FX / metal candle data for examples, tests,
-benchmarks and the CLI's "no data of my own" path. It depends only on NumPy, Polars
-and the standard library, so it can be used (and tested) without the compiled
-extension of :mod:`omega_pl`.
+benchmarks and the CLI's "no data of my own" path. Of :mod:`omega_pl` it uses only
+:class:`~omega_pl.Timeframe` (parsing) and the typed errors; its session rule and
+its aggregation are its own, so that the library's masks and resampling can be
+tested against it.
 
 Model
 -----
@@ -50,7 +51,6 @@ import hashlib
 import math
 import operator
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -63,6 +63,9 @@ from typing import Final, Literal
 import numpy as np
 import numpy.typing as npt
 import polars as pl
+
+from omega_pl.errors import ParameterError, TimeframeError, WindowError
+from omega_pl.timeframes import Timeframe
 
 __all__ = [
     "SAMPLE_END",
@@ -165,46 +168,35 @@ _PROFILES: Final[dict[str, _Profile]] = {
 _GENERIC_PROFILE: Final = _Profile(1.0, 0.006, 5, 10.0, 1, 40, 30.0)
 
 
-@dataclass(frozen=True)
-class _Timeframe:
-    """A parsed ``M<n>``/``H<n>``/``D<n>`` timeframe."""
+def _parse_timeframe(timeframe: str) -> Timeframe:
+    """Parse ``M<n>``/``H<n>``/``D<n>`` (unit case-insensitive) with :meth:`Timeframe.parse`.
 
-    name: str
-    minutes: int
-
-    @property
-    def us(self) -> int:
-        """Bar duration in microseconds."""
-        return self.minutes * _US_PER_MINUTE
-
-    @property
-    def intraday(self) -> bool:
-        """Whether the Sydney market-hours rule applies (not a ``D`` timeframe)."""
-        return not self.name.startswith("D")
-
-
-_TIMEFRAME_RE: Final = re.compile(r"\s*([MHDmhd])([1-9][0-9]{0,6})\s*")
-_UNIT_MINUTES: Final = {"M": 1, "H": 60, "D": 1440}
-
-
-def _parse_timeframe(timeframe: str) -> _Timeframe:
-    """Parse ``M<n>``/``H<n>``/``D<n>`` (unit case-insensitive) to its canonical form."""
-    match = _TIMEFRAME_RE.fullmatch(timeframe) if isinstance(timeframe, str) else None
-    if match is None:
+    ``W1`` is refused: the generator's buckets are epoch-anchored (a Thursday),
+    the library's weeks start on Monday.
+    """
+    try:
+        tf: Timeframe | None = Timeframe.parse(timeframe)
+    except TimeframeError:
+        tf = None
+    if tf is None or tf.unit == "W":
         msg = (
             f"unknown timeframe {timeframe!r}: accepted forms are M<n> (minutes), "
             "H<n> (hours) and D<n> (days) with n >= 1 and no leading zero, "
             "e.g. 'M1', 'M15', 'H4', 'D1'"
         )
-        raise ValueError(msg)
-    unit = match.group(1).upper()
-    return _Timeframe(f"{unit}{match.group(2)}", _UNIT_MINUTES[unit] * int(match.group(2)))
+        raise TimeframeError(msg)
+    return tf
+
+
+def _bar_us(tf: Timeframe) -> int:
+    """Bar duration of ``tf`` in microseconds."""
+    return tf.minutes * _US_PER_MINUTE
 
 
 def _profile(symbol: str) -> _Profile:
     if not isinstance(symbol, str) or not symbol:
         msg = f"symbol must be a non-empty string, got {symbol!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return _PROFILES.get(symbol.upper(), _GENERIC_PROFILE)
 
 
@@ -212,17 +204,21 @@ def _check_path_symbol(symbol: str) -> None:
     _profile(symbol)
     if symbol in {".", ".."} or any(sep in symbol for sep in ("/", "\\", "\0")):
         msg = f"symbol {symbol!r} cannot be used as a directory name"
-        raise ValueError(msg)
+        raise ParameterError(msg)
 
 
 def _check_seed(seed: int) -> int:
     if isinstance(seed, bool):
         msg = "seed must be an integer, not a bool"
-        raise TypeError(msg)
-    value = operator.index(seed)
+        raise ParameterError(msg)
+    try:
+        value = operator.index(seed)
+    except TypeError:
+        msg = f"seed must be an integer, got {type(seed).__name__}"
+        raise ParameterError(msg) from None
     if value < 0:
         msg = f"seed must be >= 0, got {value}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     return value
 
 
@@ -232,7 +228,7 @@ def _check_fmt(fmt: str) -> Literal["parquet", "csv"]:
     if fmt == "csv":
         return "csv"
     msg = f"fmt must be 'parquet' or 'csv', got {fmt!r}"
-    raise ValueError(msg)
+    raise ParameterError(msg)
 
 
 def _to_epoch_us(value: datetime | str, name: str) -> int:
@@ -242,10 +238,10 @@ def _to_epoch_us(value: datetime | str, name: str) -> int:
             value = datetime.fromisoformat(value.strip())
         except ValueError as exc:
             msg = f"{name}: cannot parse {value!r} as an ISO 8601 date/time"
-            raise ValueError(msg) from exc
+            raise WindowError(msg) from exc
     elif not isinstance(value, datetime):
         msg = f"{name} must be a datetime or an ISO 8601 string, got {type(value).__name__}"
-        raise TypeError(msg)
+        raise WindowError(msg)
     if value.tzinfo is None:
         value = value.replace(tzinfo=UTC)
     return (value - _EPOCH) // _EPOCH.resolution
@@ -256,7 +252,7 @@ def _span(start: datetime | str, end: datetime | str) -> tuple[int, int]:
     end_us = _to_epoch_us(end, "end")
     if start_us >= end_us:
         msg = f"start must be before end, got start={start!r}, end={end!r}"
-        raise ValueError(msg)
+        raise WindowError(msg)
     return start_us, end_us
 
 
@@ -276,6 +272,8 @@ def _ceil_to(value: int, step: int) -> int:
 
 
 # --------------------------------------------------------------------------- sessions
+# The generator's own Sydney rule, not omega_pl.sessions: the library's mask is
+# tested on this data, so the data must not be made with that mask.
 
 
 def _sydney_rule(t_us: I64) -> Bool:
@@ -336,8 +334,8 @@ def _weekday_mask(t_us: I64) -> Bool:
     return mask
 
 
-def _market_mask(t_us: I64, tf: _Timeframe) -> Bool:
-    return _sydney_session_mask(t_us) if tf.intraday else _weekday_mask(t_us)
+def _market_mask(t_us: I64, tf: Timeframe) -> Bool:
+    return _sydney_session_mask(t_us) if tf.is_intraday else _weekday_mask(t_us)
 
 
 # --------------------------------------------------------------------------- bars
@@ -546,7 +544,7 @@ def _m1_sides(symbol: str, start_us: int, end_us: int, seed: int) -> tuple[_Side
     return bid.take(~(common | bid_missing)), ask.take(~(common | ask_missing))
 
 
-def _aggregate(side: _Side, tf: _Timeframe, start_us: int) -> _Side:
+def _aggregate(side: _Side, tf: Timeframe, start_us: int) -> _Side:
     """Resample sorted bars to ``tf`` (epoch-anchored UTC buckets).
 
     Then apply the market-hours (intraday) or weekday (daily) rule to the bucket
@@ -555,7 +553,8 @@ def _aggregate(side: _Side, tf: _Timeframe, start_us: int) -> _Side:
     n = int(side.time.size)
     if n == 0:
         return side
-    key = side.time // tf.us * tf.us
+    bar_us = _bar_us(tf)
+    key = side.time // bar_us * bar_us
     first = np.empty(n, dtype=np.bool_)
     first[0] = True
     np.not_equal(key[1:], key[:-1], out=first[1:])
@@ -660,9 +659,12 @@ def generate_candles(
 
     Raises
     ------
-    ValueError
-        If the timeframe is not ``M<n>``/``H<n>``/``D<n>``, ``start >= end``, a
-        date string cannot be parsed, or ``seed`` is negative.
+    TimeframeError
+        If the timeframe is not ``M<n>``/``H<n>``/``D<n>``.
+    WindowError
+        If ``start >= end`` or a date string cannot be parsed.
+    ParameterError
+        If ``symbol`` is empty or ``seed`` is not a non-negative integer.
     """
     tf = _parse_timeframe(timeframe)
     profile = _profile(symbol)
@@ -714,39 +716,47 @@ def synthetic_candles(
 
     Raises
     ------
-    ValueError
-        If ``n_rows < 0``, ``missing_ratio`` is outside ``[0, 1)``, the timeframe
-        is not ``M<n>``/``H<n>``/``D<n>``, ``seed`` is negative, or the rows would
-        extend beyond the year 9999.
+    ParameterError
+        If ``n_rows < 0``, ``missing_ratio`` is outside ``[0, 1)``, ``symbol`` is
+        empty or ``seed`` is negative.
+    TimeframeError
+        If the timeframe is not ``M<n>``/``H<n>``/``D<n>``.
+    WindowError
+        If ``start`` cannot be parsed, or the rows would extend beyond the year 9999.
     """
     if isinstance(n_rows, bool):
         msg = "n_rows must be an integer, not a bool"
-        raise TypeError(msg)
-    n_rows = operator.index(n_rows)
+        raise ParameterError(msg)
+    try:
+        n_rows = operator.index(n_rows)
+    except TypeError:
+        msg = f"n_rows must be an integer, got {type(n_rows).__name__}"
+        raise ParameterError(msg) from None
     if n_rows < 0:
         msg = f"n_rows must be >= 0, got {n_rows}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     ratio = float(missing_ratio)
     if not 0.0 <= ratio < 1.0:
         msg = f"missing_ratio must be in [0, 1), got {missing_ratio!r}"
-        raise ValueError(msg)
+        raise ParameterError(msg)
     tf = _parse_timeframe(timeframe)
     profile = _profile(symbol)
     seed = _check_seed(seed)
-    first_us = _ceil_to(_to_epoch_us(start, "start"), tf.us)
+    bar_us = _bar_us(tf)
+    first_us = _ceil_to(_to_epoch_us(start, "start"), bar_us)
     if n_rows == 0:
         empty = np.zeros(0, dtype=np.int64)
         side = _Side(empty, empty, empty, empty, empty, empty)
         return _joined_frame(side, side, profile.decimals)
 
     # Markets are open 5 of 7 days; add a margin of two weeks, then grow if short.
-    bars_per_week = max(1, 7 * _US_PER_DAY // tf.us)
+    bars_per_week = max(1, 7 * _US_PER_DAY // bar_us)
     count = int(n_rows / ((5.0 / 7.0) * (1.0 - ratio)) * 1.01) + 2 * bars_per_week + 16
     while True:
-        if first_us + count * tf.us > _MAX_US:
+        if first_us + count * bar_us > _MAX_US:
             msg = f"{n_rows} rows of {tf.name} starting at {start!r} extend beyond the year 9999"
-            raise ValueError(msg)
-        grid = first_us + np.arange(count, dtype=np.int64) * tf.us
+            raise WindowError(msg)
+        grid = first_us + np.arange(count, dtype=np.int64) * bar_us
         grid = grid[_market_mask(grid, tf)]
         if ratio > 0.0:
             keep = _rng(seed, symbol, _S_HOLES).random(grid.size) >= ratio
@@ -821,14 +831,14 @@ def write_sample_data(
 
     Raises
     ------
-    ValueError
-        For an invalid timeframe, format, span, seed, or a symbol that is not a
-        valid directory name; nothing is written in that case.
+    TimeframeError, WindowError, ParameterError
+        For an invalid timeframe; span; format, seed, or a symbol that is not a
+        valid directory name. Nothing is written in that case.
     """
     fmt = _check_fmt(fmt)
     if isinstance(symbols, str) or isinstance(timeframes, str):
         msg = "symbols and timeframes must be sequences of strings, not a single string"
-        raise TypeError(msg)
+        raise ParameterError(msg)
     tfs = [_parse_timeframe(tf) for tf in timeframes]
     for symbol in symbols:
         _check_path_symbol(symbol)
@@ -886,7 +896,7 @@ def sample_data_root(fmt: Literal["parquet", "csv"] = "parquet") -> Path:
 
     Raises
     ------
-    ValueError
+    ParameterError
         If ``fmt`` is not ``"parquet"`` or ``"csv"``.
     """
     fmt = _check_fmt(fmt)
