@@ -19,6 +19,7 @@ from omega_pl.alignment import (
     auto_stale_limit,
     scan_aligned,
 )
+from omega_pl.datasets import SAMPLE_SYMBOLS
 from omega_pl.errors import (
     CandleFileNotFoundError,
     DuplicateTimestampsWarning,
@@ -65,27 +66,45 @@ from omega_pl.indicators import (
     with_indicators,
     zscore,
 )
-from omega_pl.io import CANDLE_SCHEMA, candle_files, parse_time_bound, scan_candles, scan_symbol
+from omega_pl.instruments import pip_size
+from omega_pl.io import (
+    CANDLE_SCHEMA,
+    CandleFileName,
+    candle_files,
+    candle_symbols,
+    candle_timeframes,
+    parse_candle_file_name,
+    parse_time_bound,
+    scan_candles,
+    scan_symbol,
+    time_window,
+)
 from omega_pl.memory import release_buffers
 from omega_pl.sessions import daily_clean_mask, market_hours_mask
 from omega_pl.slicer import (
     Candle,
+    How,
     MultiSymbolBatch,
     MultiSymbolSlice,
     MultiSymbolSlicer,
     SymbolSlicer,
 )
+from omega_pl.summary import CandleSummary, summarize
 from omega_pl.timeframes import OHLCV, Timeframe, floor_time, resample
 
 __all__ = [
     "CANDLE_SCHEMA",
     "INDICATORS",
     "OHLCV",
+    "SAMPLE_SYMBOLS",
     "AlignedScan",
     "Candle",
+    "CandleFileName",
     "CandleFileNotFoundError",
+    "CandleSummary",
     "DuplicateTimestampsWarning",
     "HigherSource",
+    "How",
     "IndicatorPlan",
     "IndicatorSpec",
     "LookAheadWarning",
@@ -110,6 +129,8 @@ __all__ = [
     "bollinger",
     "bollinger_stepwise",
     "candle_files",
+    "candle_symbols",
+    "candle_timeframes",
     "choppiness",
     "daily_clean_mask",
     "datasets",
@@ -129,8 +150,10 @@ __all__ = [
     "macd",
     "market_hours_mask",
     "momentum",
+    "parse_candle_file_name",
     "parse_spec",
     "parse_time_bound",
+    "pip_size",
     "plan_indicators",
     "release_buffers",
     "resample",
@@ -141,7 +164,9 @@ __all__ = [
     "scan_candles",
     "scan_symbol",
     "sma",
+    "summarize",
     "tema",
+    "time_window",
     "vol_cluster",
     "with_indicators",
     "zscore",

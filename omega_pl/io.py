@@ -16,7 +16,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
-from typing import Literal
+from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 import polars as pl
@@ -26,6 +26,7 @@ from omega_pl._plugin import plugin_expr, plugin_message
 from omega_pl.errors import (
     CandleFileNotFoundError,
     SchemaError,
+    TimeframeError,
     TimestampParseError,
     WindowError,
     format_names,
@@ -35,20 +36,29 @@ from omega_pl.timeframes import OHLCV, Timeframe, floor_time
 
 __all__ = [
     "CANDLE_SCHEMA",
+    "CSV_SUFFIXES",
+    "PARQUET_SUFFIXES",
+    "CandleFileName",
     "TimeBound",
     "candle_files",
+    "candle_symbols",
+    "candle_timeframes",
+    "parse_candle_file_name",
     "parse_time_bound",
     "scan_candles",
     "scan_symbol",
+    "time_window",
 ]
 
 #: A window bound: ``"2025-01-31"``, ``"2025-01-31 12:00"``, a ``date`` or a ``datetime``.
 TimeBound = str | date | datetime
 Side = Literal["bid", "ask"]
 
+_UTC_US = pl.Datetime("us", "UTC")
+
 #: The schema of one side's candle frame.
 CANDLE_SCHEMA = pl.Schema(
-    {"time": pl.Datetime("us", "UTC"), **{c: pl.Float64() for c in OHLCV}},
+    {"time": _UTC_US, **{c: pl.Float64() for c in OHLCV}},
 )
 
 #: Recognised timestamp column names (case-insensitive), in order of preference.
@@ -63,9 +73,16 @@ _VALUE_NAMES: dict[str, tuple[str, ...]] = {
     "close": ("close",),
     "volume": ("volume", "vol", "tick_volume", "tickvol", "tick volume"),
 }
-_PARQUET_SUFFIXES = (".parquet", ".pq")
-_CSV_SUFFIXES = (".csv", ".txt")
-_FILE_TF = re.compile(r"_([MHDWmhdw][0-9]+)_(bid|ask)$", re.IGNORECASE)
+#: File suffixes :func:`scan_candles` reads as Parquet (compared in lower case).
+PARQUET_SUFFIXES = (".parquet", ".pq")
+#: File suffixes :func:`scan_candles` reads as CSV (compared in lower case).
+CSV_SUFFIXES = (".csv", ".txt")
+#: The extensions of the on-disk layout, in order of preference (:func:`candle_files`).
+_LAYOUT_SUFFIXES = (".parquet", ".csv")
+#: ``<SYMBOL>_<TF>_<SIDE>``, the stem of a candle file name.
+_FILE_NAME = re.compile(
+    r"^(?P<symbol>.+?)_(?P<timeframe>[MHDWmhdw][0-9]+)_(?P<side>bid|ask)$", re.IGNORECASE
+)
 
 
 # ---------------------------------------------------------------------------
@@ -116,26 +133,92 @@ def _window(
     return lo, hi
 
 
-def _bound_literal(value: datetime, dtype: pl.DataType) -> pl.Expr:
+def _bound_literal(value: datetime, dtype: pl.Datetime) -> pl.Expr:
     """``value`` as a literal of exactly the column's Datetime dtype (for pushdown)."""
-    assert isinstance(dtype, pl.Datetime)
     zone = dtype.time_zone
     if zone is None:
         return pl.lit(value.replace(tzinfo=None), dtype=pl.Datetime(dtype.time_unit))
     return pl.lit(value.astimezone(ZoneInfo(zone)), dtype=dtype)
 
 
-def _window_predicate(
-    col: pl.Expr, lo: datetime | None, hi: datetime | None, dtype: pl.DataType
-) -> pl.Expr | None:
+def time_window(
+    start: TimeBound | None = None,
+    end: TimeBound | None = None,
+    *,
+    column: str = "time",
+    dtype: pl.DataType = _UTC_US,
+) -> pl.Expr:
+    """The window predicate ``start <= column <= end`` as a Boolean expression.
+
+    This is the filter :func:`scan_candles` puts on every scan (SPEC §4.1):
+    bounds as in :func:`parse_time_bound` (naive = UTC; a bare date as
+    ``end`` includes that whole day), either one may be ``None`` for an open
+    side (both ``None``: ``pl.lit(True)``). The bounds become literals of
+    exactly ``dtype``, the column's own Datetime type (time unit and zone;
+    a naive column holds UTC), so Polars can push the filter into a Parquet
+    reader's row-group statistics.
+
+    Parameters
+    ----------
+    start, end
+        Inclusive bounds: ``str`` (ISO 8601), ``date`` or ``datetime``.
+    column
+        The timestamp column to filter.
+    dtype
+        The column's Datetime dtype; default ``Datetime("us", "UTC")``, the
+        ``time`` column of :data:`CANDLE_SCHEMA`.
+
+    Raises
+    ------
+    WindowError
+        If a bound cannot be read or ``start`` is after ``end``.
+    SchemaError
+        If ``dtype`` is not a Datetime type.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> import polars as pl
+    >>> import omega_pl
+    >>> df = pl.DataFrame({"time": [datetime(2025, 3, d, 12) for d in (27, 28, 31)]})
+    >>> df.filter(omega_pl.time_window("2025-03-28", "2025-03-31", dtype=pl.Datetime("us")))
+    shape: (2, 1)
+    ┌─────────────────────┐
+    │ time                │
+    │ ---                 │
+    │ datetime[μs]        │
+    ╞═════════════════════╡
+    │ 2025-03-28 12:00:00 │
+    │ 2025-03-31 12:00:00 │
+    └─────────────────────┘
+    """
+    lo, hi = _window(start, end)
+    if not isinstance(dtype, pl.Datetime):
+        raise SchemaError(
+            f"time window on column {column!r}: expected a Datetime dtype, got {dtype}"
+        )
+    col = pl.col(column)
     parts = []
     if lo is not None:
         parts.append(col >= _bound_literal(lo, dtype))
     if hi is not None:
         parts.append(col <= _bound_literal(hi, dtype))
     if not parts:
-        return None
+        return pl.lit(True)
     return parts[0] if len(parts) == 1 else parts[0] & parts[1]
+
+
+def _filter_window(
+    lf: pl.LazyFrame,
+    lo: datetime | None,
+    hi: datetime | None,
+    column: str = "time",
+    dtype: pl.DataType = _UTC_US,
+) -> pl.LazyFrame:
+    """``lf`` filtered by :func:`time_window`; unchanged (no filter node) for an open window."""
+    if lo is None and hi is None:
+        return lf
+    return lf.filter(time_window(lo, hi, column=column, dtype=dtype))
 
 
 # ---------------------------------------------------------------------------
@@ -232,9 +315,7 @@ def _candle_csv_scan(source: Path, *, check_first_row: bool = True, **options: i
 
 
 def _scan_csv(source: Path, lo: datetime | None, hi: datetime | None) -> pl.LazyFrame:
-    lf = _candle_csv_scan(source)
-    predicate = _window_predicate(pl.col("time"), lo, hi, pl.Datetime("us", "UTC"))
-    return lf if predicate is None else lf.filter(predicate)
+    return _filter_window(_candle_csv_scan(source), lo, hi)
 
 
 def _scan_parquet(source: Path, lo: datetime | None, hi: datetime | None) -> pl.LazyFrame:
@@ -247,9 +328,7 @@ def _scan_parquet(source: Path, lo: datetime | None, hi: datetime | None) -> pl.
     if isinstance(dtype, pl.Datetime):
         # Filter on the raw column, literal in its own unit and zone: Polars then
         # evaluates the window inside the Parquet reader (row-group statistics).
-        predicate = _window_predicate(pl.col(raw), lo, hi, dtype)
-        if predicate is not None:
-            lf = lf.filter(predicate)
+        lf = _filter_window(lf, lo, hi, raw, dtype)
         t = pl.col(raw)
         t = t.dt.replace_time_zone("UTC") if dtype.time_zone is None else t
         t = t.dt.convert_time_zone("UTC") if dtype.time_zone not in (None, "UTC") else t
@@ -272,8 +351,7 @@ def _scan_parquet(source: Path, lo: datetime | None, hi: datetime | None) -> pl.
         time_expr.alias("time"),
         *(pl.col(r).cast(pl.Float64).alias(c) for c, r in layout.values.items()),
     )
-    predicate = _window_predicate(pl.col("time"), lo, hi, pl.Datetime("us", "UTC"))
-    return lf if predicate is None else lf.filter(predicate)
+    return _filter_window(lf, lo, hi)
 
 
 def _sorted_unique(lf: pl.LazyFrame, source: str) -> pl.LazyFrame:
@@ -299,18 +377,98 @@ def _sorted_unique(lf: pl.LazyFrame, source: str) -> pl.LazyFrame:
     return ordered.filter(keep_last).with_columns(pl.col("time").set_sorted())
 
 
-def _timeframe_from_name(source: Path) -> Timeframe | None:
-    match = _FILE_TF.search(source.stem)
+# ---------------------------------------------------------------------------
+# public API
+
+
+class CandleFileName(NamedTuple):
+    """The parts of a candle file name ``<SYMBOL>_<TF>_<SIDE>.<ext>``."""
+
+    #: The symbol as spelled in the name (``EURUSD``).
+    symbol: str
+    #: The timeframe (``M5``).
+    timeframe: Timeframe
+    #: ``"bid"`` or ``"ask"``, whatever the case in the name.
+    side: Side
+
+
+def parse_candle_file_name(path: str | os.PathLike[str]) -> CandleFileName | None:
+    """Symbol, timeframe and side of a file named like ``EURUSD_M5_BID.parquet``.
+
+    Only the name's stem counts (the directory and the extension are ignored);
+    timeframe and side may be in any case. ``None`` when the stem is not
+    ``<SYMBOL>_<TF>_<SIDE>`` with a non-empty symbol, a timeframe
+    :meth:`Timeframe.parse` accepts and a side ``bid``/``ask``. This is how
+    :func:`scan_candles` infers a file's timeframe.
+
+    Examples
+    --------
+    >>> import omega_pl
+    >>> omega_pl.parse_candle_file_name("data/EURUSD/EURUSD_m5_BID.csv")
+    CandleFileName(symbol='EURUSD', timeframe=Timeframe(unit='M', count=5), side='bid')
+    >>> omega_pl.parse_candle_file_name("eurusd_m5.parquet") is None
+    True
+    """
+    match = _FILE_NAME.match(Path(path).stem)
     if match is None:
         return None
     try:
-        return Timeframe.parse(match.group(1))
-    except ValueError:
+        tf = Timeframe.parse(match.group("timeframe"))
+    except TimeframeError:
         return None
+    side: Side = "bid" if match.group("side").lower() == "bid" else "ask"
+    return CandleFileName(match.group("symbol"), tf, side)
 
 
-# ---------------------------------------------------------------------------
-# public API
+def candle_timeframes(
+    directory: str | os.PathLike[str], symbol: str | None = None
+) -> list[Timeframe]:
+    """The timeframes of ``symbol``'s candle files in one directory, shortest first.
+
+    Counts every ``<SYMBOL>_<TF>_<BID|ASK>.<parquet|csv>`` file of
+    ``directory`` (see :func:`parse_candle_file_name`) whose symbol is
+    ``symbol`` in any case; ``symbol`` defaults to the directory's name, as in
+    the layout ``<root>/<SYMBOL>/``. Empty when ``directory`` does not exist.
+
+    Examples
+    --------
+    >>> root = omega_pl.datasets.sample_data_root()  # doctest: +SKIP
+    >>> [tf.name for tf in omega_pl.candle_timeframes(root / "EURUSD")]  # doctest: +SKIP
+    ['M1', 'M5', 'M15', 'H1', 'H4', 'D1']
+    """
+    base = Path(directory)
+    if not base.is_dir():
+        return []
+    wanted = (base.name if symbol is None else symbol).upper()
+    found: set[Timeframe] = set()
+    for entry in base.iterdir():
+        if entry.suffix.lower() not in _LAYOUT_SUFFIXES or not entry.is_file():
+            continue
+        named = parse_candle_file_name(entry)
+        if named is not None and named.symbol.upper() == wanted:
+            found.add(named.timeframe)
+    return sorted(found, key=lambda tf: (tf.minutes, tf.name))
+
+
+def candle_symbols(root: str | os.PathLike[str]) -> list[str]:
+    """The symbol directories of a data root, sorted: ``<root>/<SYMBOL>/`` holding
+    candle files named after it (see :func:`candle_timeframes`).
+
+    Hidden directories are skipped; a ``root`` that is not a directory has none.
+
+    Examples
+    --------
+    >>> omega_pl.candle_symbols(omega_pl.datasets.sample_data_root())  # doctest: +SKIP
+    ['EURUSD', 'GBPUSD', 'USDJPY', 'XAUUSD']
+    """
+    base = Path(root)
+    if not base.is_dir():
+        return []
+    return sorted(
+        d.name
+        for d in base.iterdir()
+        if d.is_dir() and not d.name.startswith(".") and candle_timeframes(d)
+    )
 
 
 def scan_candles(
@@ -379,7 +537,11 @@ def scan_candles(
     path = Path(source)
     if not path.is_file():
         raise CandleFileNotFoundError(f"no candle file at {path}", [path])
-    tf = Timeframe.parse(timeframe) if timeframe is not None else _timeframe_from_name(path)
+    if timeframe is not None:
+        tf: Timeframe | None = Timeframe.parse(timeframe)
+    else:
+        named = parse_candle_file_name(path)
+        tf = None if named is None else named.timeframe
     if normalize and tf is None:
         raise SchemaError(
             f"{path}: normalize=True needs a timeframe (pass timeframe=..., "
@@ -387,9 +549,9 @@ def scan_candles(
         )
     lo, hi = _window(start, end)
     suffix = path.suffix.lower()
-    if suffix in _PARQUET_SUFFIXES:
+    if suffix in PARQUET_SUFFIXES:
         lf = _scan_parquet(path, lo, hi)
-    elif suffix in _CSV_SUFFIXES:
+    elif suffix in CSV_SUFFIXES:
         lf = _scan_csv(path, lo, hi)
     else:
         raise SchemaError(
@@ -429,7 +591,7 @@ def candle_files(
     for side in ("bid", "ask"):
         tried: list[Path] = []
         for sym in names:
-            for ext in (".parquet", ".csv"):
+            for ext in _LAYOUT_SUFFIXES:
                 for side_name in (side.upper(), side):
                     candidate = base / sym / f"{sym}_{tf.name}_{side_name}{ext}"
                     tried.append(candidate)
