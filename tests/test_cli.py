@@ -378,7 +378,7 @@ def omega_executable() -> str:
     scripts = Path(sysconfig.get_path("scripts")) / "omega"
     found = str(scripts) if scripts.is_file() else shutil.which("omega")
     if found is None:
-        pytest.fail("the 'omega' console script is not installed (pip install -e .)")
+        pytest.fail("the 'omega' console script is not installed (pip install -e ./cli)")
     return found
 
 

@@ -31,8 +31,8 @@ def test_python_blocks_run(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> N
 
 def test_readme_states_both_setup_commands() -> None:
     text = README.read_text()
-    assert "pip install . && omega load" in text
-    assert 'pip install -e ".[dev]" && python -m pytest' in text
+    assert "pip install . ./cli && omega load" in text
+    assert 'pip install -e ".[dev]" -e ./cli && python -m pytest' in text
     ci = (README.parent / ".ci" / "run").read_text()
-    assert 'pip install --disable-pip-version-check -q -e ".[dev]"' in ci
+    assert 'pip install --disable-pip-version-check -q -e ".[dev]" -e ./cli' in ci
     assert "python3 -m pytest" in ci

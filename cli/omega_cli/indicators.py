@@ -27,8 +27,9 @@ from rich.markup import escape
 from rich.table import Table
 
 import omega_pl
-from omega_cli._errors import CliError
-from omega_cli._options import (
+from omega_cli.errors import CliError
+from omega_cli.inputs import SAMPLE_SYMBOL, SAMPLE_TIMEFRAME, LoadOptions, plan_file, plan_root
+from omega_cli.options import (
     End,
     indicator_option,
     no_market_hours_option,
@@ -38,17 +39,9 @@ from omega_cli._options import (
     symbol_option,
     timeframe_option,
 )
-from omega_cli._output import check_output_path, print_table, write_parquet_atomic
-from omega_cli.load import (
-    _FILE_NAME,
-    SAMPLE_SYMBOL,
-    SAMPLE_TIMEFRAME,
-    _Options,
-    _plan_file,
-    _plan_root,
-)
-from omega_pl.errors import ParameterError, WindowError
-from omega_pl.timeframes import Timeframe
+from omega_cli.output import check_output_path, print_table, write_parquet_atomic
+from omega_pl import ParameterError, Timeframe
+from omega_pl.io import PARQUET_SUFFIXES
 
 __all__ = ["DEFAULT_SPECS", "EPILOG", "indicators", "read_spec_file"]
 
@@ -84,7 +77,6 @@ alias replaces the SOURCE_NAME_P1... stem.
 [bold]Indicators[/bold]: {", ".join(omega_pl.INDICATORS)}.
 """
 
-_PARQUET_SUFFIXES = (".parquet", ".pq")
 _TOML_KEYS = ("source", "indicator")
 
 
@@ -171,28 +163,12 @@ def _time_filter(lf: pl.LazyFrame, start: str | None, end: str | None, label: st
     """``start <= time <= end`` on a frame read as is (naive ``time`` is UTC)."""
     if start is None and end is None:
         return lf
-    lo = None if start is None else omega_pl.parse_time_bound(start, "--start")
-    hi = None if end is None else omega_pl.parse_time_bound(end, "--end", end=True)
-    if lo is not None and hi is not None and lo > hi:
-        raise WindowError(f"start ({lo.isoformat()}) is after end ({hi.isoformat()})")
     dtype = lf.collect_schema().get("time")
     if not isinstance(dtype, pl.Datetime):
+        omega_pl.time_window(start, end)  # a bad window is the error to report first
         found = f"a {dtype} 'time' column" if dtype is not None else "no 'time' column"
         raise CliError(f"--start/--end need a Datetime 'time' column; {label} has {found}")
-
-    def bound(value: datetime) -> pl.Expr:
-        assert isinstance(dtype, pl.Datetime)
-        if dtype.time_zone is None:
-            return pl.lit(value.replace(tzinfo=None), dtype=pl.Datetime(dtype.time_unit))
-        return pl.lit(value, dtype=pl.Datetime(dtype.time_unit, "UTC")).dt.convert_time_zone(
-            dtype.time_zone
-        )
-
-    if lo is not None:
-        lf = lf.filter(pl.col("time") >= bound(lo))
-    if hi is not None:
-        lf = lf.filter(pl.col("time") <= bound(hi))
-    return lf
+    return lf.filter(omega_pl.time_window(start, end, dtype=dtype))
 
 
 def _plain_parquet(
@@ -224,7 +200,7 @@ def _resolve_input(
     path: Path | None,
     symbol: str | None,
     timeframe: str | None,
-    options: _Options,
+    options: LoadOptions,
     no_market_hours: bool,
     err: Console,
 ) -> _Input:
@@ -232,7 +208,7 @@ def _resolve_input(
     if path is None:
         with err.status("Preparing sample data (generated on first use) ..."):
             root = omega_pl.datasets.sample_data_root()
-        plan = _plan_root(
+        plan = plan_root(
             root,
             symbol or SAMPLE_SYMBOL,
             tf or Timeframe.parse(SAMPLE_TIMEFRAME),
@@ -242,13 +218,14 @@ def _resolve_input(
         return _Input(str(root), plan.frame, plan.symbol, plan.timeframe, sample=True)
     source = path.expanduser()
     if source.is_dir():
-        plan = _plan_root(source, symbol, tf, options)
+        plan = plan_root(source, symbol, tf, options)
     elif source.is_file():
-        if source.suffix.lower() in _PARQUET_SUFFIXES and not _FILE_NAME.match(source.stem):
+        suffix = source.suffix.lower()
+        if suffix in PARQUET_SUFFIXES and omega_pl.parse_candle_file_name(source) is None:
             return _plain_parquet(
                 source, symbol, timeframe, no_market_hours, options.start, options.end
             )
-        plan = _plan_file(source, symbol, tf, options)
+        plan = plan_file(source, symbol, tf, options)
     else:
         raise CliError(f"no such file or directory: {source}")
     return _Input(plan.source, plan.frame, plan.symbol, plan.timeframe)
@@ -412,7 +389,7 @@ def indicators(
     default_source = source or file_source
 
     keep_all = False if no_market_hours else None
-    options = _Options(start, end, keep_all, keep_all, False)
+    options = LoadOptions(start, end, keep_all, keep_all, False)
     data = _resolve_input(path, symbol, timeframe, options, no_market_hours, err)
     over = "symbol" if "symbol" in data.frame.collect_schema() else None
     _check_each(data.frame, specs, default_source, over)

@@ -2,22 +2,27 @@
 
 from __future__ import annotations
 
-import re
 import time
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
-import polars as pl
 import typer
 from rich import box
 from rich.console import Console
 from rich.table import Table
 
 import omega_pl
-from omega_cli._errors import CliError
-from omega_cli._options import (
+from omega_cli.errors import CliError
+from omega_cli.inputs import (
+    SAMPLE_SYMBOL,
+    SAMPLE_TIMEFRAME,
+    LoadOptions,
+    LoadPlan,
+    plan_file,
+    plan_root,
+)
+from omega_cli.options import (
     End,
     NoMarketHours,
     Normalize,
@@ -26,17 +31,10 @@ from omega_cli._options import (
     symbol_option,
     timeframe_option,
 )
-from omega_cli._output import check_output_path, write_parquet_atomic
-from omega_pl.errors import ParameterError
-from omega_pl.instruments import pip_size
-from omega_pl.summary import CandleSummary, summarize
-from omega_pl.timeframes import Timeframe
+from omega_cli.output import check_output_path, write_parquet_atomic
+from omega_pl import CandleSummary, ParameterError, Timeframe
 
 __all__ = ["EPILOG", "load"]
-
-#: Symbol and timeframe used when ``omega load`` runs without PATH.
-SAMPLE_SYMBOL = "EURUSD"
-SAMPLE_TIMEFRAME = "M5"
 
 EPILOG = """\
 [bold]Examples[/bold]
@@ -56,162 +54,6 @@ EPILOG = """\
 single file loads one side (no spread).
 """
 
-_TF_PART = r"([MHDWmhdw][0-9]+)"
-_FILE_NAME = re.compile(rf"^(?P<symbol>.+?)_{_TF_PART}_(bid|ask)$", re.IGNORECASE)
-_CANDLE_SUFFIXES = (".parquet", ".csv")
-
-
-@dataclass(frozen=True)
-class _Options:
-    """The pipeline options shared by both loaders (``None`` = the loader's default)."""
-
-    start: str | None
-    end: str | None
-    market_hours: bool | None
-    clean_daily: bool | None
-    normalize: bool
-
-
-@dataclass
-class _Plan:
-    """What to load, resolved from PATH and the options."""
-
-    source: str
-    symbol: str | None
-    timeframe: Timeframe
-    frame: pl.LazyFrame
-    files: list[Path] = field(default_factory=list)
-    sample: bool = False
-
-
-# ---------------------------------------------------------------------------
-# resolving PATH
-
-
-def _candle_timeframes(directory: Path, symbol: str) -> set[str]:
-    """Timeframe names of the candle files ``<symbol>_<TF>_<BID|ASK>.<ext>`` in ``directory``."""
-    found: set[str] = set()
-    if not directory.is_dir():
-        return found
-    for entry in directory.iterdir():
-        if entry.suffix.lower() not in _CANDLE_SUFFIXES or not entry.is_file():
-            continue
-        match = _FILE_NAME.match(entry.stem)
-        if match and match.group("symbol").upper() == symbol.upper():
-            try:
-                found.add(Timeframe.parse(match.group(2)).name)
-            except ValueError:
-                continue
-    return found
-
-
-def _symbols(root: Path) -> list[str]:
-    """Sub-directories of ``root`` that hold candle files named after them."""
-    return sorted(
-        d.name
-        for d in root.iterdir()
-        if d.is_dir() and not d.name.startswith(".") and _candle_timeframes(d, d.name)
-    )
-
-
-def _by_length(names: set[str]) -> list[str]:
-    return sorted(names, key=lambda n: (Timeframe.parse(n).minutes, n))
-
-
-def _pick_symbol(root: Path, symbol: str | None) -> str:
-    if symbol is not None:
-        return symbol
-    symbols = _symbols(root)
-    if len(symbols) == 1:
-        return symbols[0]
-    if not symbols:
-        raise CliError(
-            f"no symbol directories with candle files under {root} "
-            "(expected ROOT/SYMBOL/SYMBOL_TF_BID.parquet or .csv)"
-        )
-    raise CliError(
-        f"{root} holds {len(symbols)} symbols ({', '.join(symbols)}); choose one with --symbol/-s"
-    )
-
-
-def _pick_timeframe(root: Path, symbol: str, timeframe: Timeframe | None) -> Timeframe:
-    if timeframe is not None:
-        return timeframe
-    names = _candle_timeframes(root / symbol, symbol)
-    if len(names) == 1:
-        return Timeframe.parse(names.pop())
-    if not names:
-        raise CliError(f"no candle files for {symbol} under {root} (looked in {root / symbol})")
-    raise CliError(
-        f"{symbol} has {len(names)} timeframes under {root} ({', '.join(_by_length(names))}); "
-        "choose one with --timeframe/-t"
-    )
-
-
-def _plan_root(
-    root: Path,
-    symbol: str | None,
-    timeframe: Timeframe | None,
-    options: _Options,
-    *,
-    sample: bool = False,
-) -> _Plan:
-    # A symbol directory (ROOT/EURUSD holding EURUSD_*_BID.*) stands for its root and symbol.
-    if symbol is None and _candle_timeframes(root, root.name) and not _symbols(root):
-        root, symbol = root.parent, root.name
-    sym = _pick_symbol(root, symbol)
-    if not (root / sym).is_dir():
-        if not (root / sym.upper()).is_dir():
-            available = ", ".join(_symbols(root)) or "none"
-            raise CliError(f"no symbol directory {sym} under {root} (symbols there: {available})")
-        sym = sym.upper()
-    tf = _pick_timeframe(root, sym, timeframe)
-    names = _candle_timeframes(root / sym, sym) | _candle_timeframes(root / sym.upper(), sym)
-    if names and tf.name not in names:
-        raise CliError(
-            f"no {tf.name} files for {sym} under {root} "
-            f"(timeframes there: {', '.join(_by_length(names))})"
-        )
-    files = omega_pl.candle_files(root, sym, tf)
-    frame = omega_pl.scan_symbol(
-        root,
-        sym,
-        tf,
-        start=options.start,
-        end=options.end,
-        market_hours=options.market_hours,
-        clean_daily=options.clean_daily,
-        normalize=options.normalize,
-    )
-    label = "sample data (synthetic)" if sample else str(root)
-    return _Plan(label, sym, tf, frame, [files["bid"], files["ask"]], sample)
-
-
-def _plan_file(
-    path: Path, symbol: str | None, timeframe: Timeframe | None, options: _Options
-) -> _Plan:
-    match = _FILE_NAME.match(path.stem)
-    if timeframe is None:
-        if match is None:
-            raise CliError(
-                f"cannot tell the timeframe of {path.name} from its name "
-                "(expected SYMBOL_TF_SIDE, e.g. EURUSD_M5_BID.csv); pass --timeframe/-t"
-            )
-        timeframe = Timeframe.parse(match.group(2))
-    if symbol is None and match is not None:
-        symbol = match.group("symbol")
-    frame = omega_pl.scan_candles(
-        path,
-        timeframe=timeframe,
-        start=options.start,
-        end=options.end,
-        market_hours=options.market_hours,
-        clean_daily=options.clean_daily,
-        normalize=options.normalize,
-    )
-    return _Plan(str(path), symbol, timeframe, frame, [path])
-
-
 # ---------------------------------------------------------------------------
 # output
 
@@ -225,7 +67,7 @@ def _fmt_pips(value: float | None) -> str:
 
 
 def _summary_table(
-    plan: _Plan,
+    plan: LoadPlan,
     summary: CandleSummary,
     *,
     filters: str,
@@ -335,12 +177,12 @@ def load(
         raise ParameterError(f"--pip must be positive, got {pip}")
     target = check_output_path(output) if output is not None else None
     keep_all = False if no_market_hours else None
-    options = _Options(start, end, keep_all, keep_all, normalize)
+    options = LoadOptions(start, end, keep_all, keep_all, normalize)
 
     if path is None:
         with err.status("Preparing sample data (generated on first use) ..."):
             root = omega_pl.datasets.sample_data_root()
-        plan = _plan_root(
+        plan = plan_root(
             root,
             symbol or SAMPLE_SYMBOL,
             tf or Timeframe.parse(SAMPLE_TIMEFRAME),
@@ -357,9 +199,9 @@ def load(
     else:
         source = path.expanduser()
         if source.is_dir():
-            plan = _plan_root(source, symbol, tf, options)
+            plan = plan_root(source, symbol, tf, options)
         elif source.is_file():
-            plan = _plan_file(source, symbol, tf, options)
+            plan = plan_file(source, symbol, tf, options)
         else:
             raise CliError(f"no such file or directory: {source}")
 
@@ -370,10 +212,10 @@ def load(
     pip_used = pip
     if pip_used is None and plan.symbol is not None and "bid_close" in frame.columns:
         try:
-            pip_size(plan.symbol)
+            omega_pl.pip_size(plan.symbol)
         except ParameterError:
             pip_used, pip_note = 1.0, f"price units (no pip rule for {plan.symbol}; see --pip)"
-    summary = summarize(frame, plan.timeframe, symbol=plan.symbol, pip=pip_used)
+    summary = omega_pl.summarize(frame, plan.timeframe, symbol=plan.symbol, pip=pip_used)
     if summary.pip is not None and pip_note == "pips":
         pip_note = f"pips (pip = {summary.pip:g})"
 

@@ -3,8 +3,8 @@
 Each command is a plain function in its own module, registered here with
 ``app.command(...)``: ``omega load``, ``omega indicators`` and ``omega slice``.
 Options that several commands share are declared once in
-:mod:`omega_cli._options`. Error handling is shared: the group class
-:class:`~omega_cli._errors.OmegaGroup` turns every user error of every command
+:mod:`omega_cli.options`. Error handling is shared: the group class
+:class:`~omega_cli.errors.OmegaGroup` turns every user error of every command
 into one ``error: ...`` line on stderr and exit code 2.
 """
 
@@ -18,7 +18,7 @@ import omega_pl
 from omega_cli import indicators as indicators_module
 from omega_cli import load as load_module
 from omega_cli import slice as slice_module
-from omega_cli._errors import OmegaGroup
+from omega_cli.errors import OmegaGroup
 
 __all__ = ["app", "main"]
 

@@ -36,8 +36,9 @@ from rich.progress import (
 from rich.table import Table
 
 import omega_pl
-from omega_cli._errors import CliError
-from omega_cli._options import (
+from omega_cli.errors import CliError
+from omega_cli.inputs import SAMPLE_TIMEFRAME, LoadOptions, symbol_directory, timeframe_names
+from omega_cli.options import (
     End,
     NoMarketHours,
     Normalize,
@@ -47,17 +48,9 @@ from omega_cli._options import (
     start_option,
     timeframe_option,
 )
-from omega_cli._output import check_output_path, print_table, write_parquet_atomic
-from omega_cli.load import (
-    SAMPLE_TIMEFRAME,
-    _by_length,
-    _candle_timeframes,
-    _Options,
-    _symbols,
-)
-from omega_pl.datasets import SAMPLE_SYMBOLS
-from omega_pl.slicer import How as HowLiteral
-from omega_pl.timeframes import Timeframe
+from omega_cli.output import check_output_path, print_table, write_parquet_atomic
+from omega_pl import SAMPLE_SYMBOLS, Timeframe
+from omega_pl import How as HowLiteral
 
 __all__ = ["EPILOG", "How", "slice_symbols"]
 
@@ -155,23 +148,23 @@ def _check_higher(higher: Iterable[Timeframe], timeframe: Timeframe) -> None:
 
 def _symbol_dir_name(root: Path, symbol: str) -> str:
     """``symbol`` as its directory under ``root`` spells it (``eurusd`` -> ``EURUSD``)."""
-    if not (root / symbol).is_dir() and (root / symbol.upper()).is_dir():
-        return symbol.upper()
-    return symbol
+    return symbol_directory(root, symbol) or symbol
 
 
 def _common_timeframe(root: Path, symbols: Sequence[str]) -> Timeframe:
     """The one timeframe every symbol has files for; an error naming them otherwise."""
-    found = {s: _candle_timeframes(root / s, s) for s in symbols}
+    found = {s: set(omega_pl.candle_timeframes(root / s, s)) for s in symbols}
     common = set.intersection(*found.values())
     if len(common) == 1:
-        return Timeframe.parse(common.pop())
+        return common.pop()
     if common:
         raise CliError(
             f"the symbols share {len(common)} timeframes under {root} "
-            f"({', '.join(_by_length(common))}); choose one with --timeframe/-t"
+            f"({', '.join(timeframe_names(common))}); choose one with --timeframe/-t"
         )
-    listing = "; ".join(f"{s}: {', '.join(_by_length(tfs)) or 'none'}" for s, tfs in found.items())
+    listing = "; ".join(
+        f"{s}: {', '.join(timeframe_names(tfs)) or 'none'}" for s, tfs in found.items()
+    )
     raise CliError(
         f"the symbols share no timeframe under {root} ({listing}); "
         "choose one with --timeframe/-t or leave a symbol out"
@@ -192,7 +185,7 @@ def _resolve(
         what = "not a directory" if base.exists() else "no such directory"
         raise CliError(f"ROOT {base}: {what} (expected ROOT/SYMBOL/SYMBOL_TF_BID.parquet or .csv)")
     if symbols is None:
-        chosen = _symbols(base)
+        chosen = omega_pl.candle_symbols(base)
         if not chosen:
             raise CliError(
                 f"no symbol directories with candle files under {base} "
@@ -209,7 +202,7 @@ def _resolve(
 
 
 def _plan(
-    run: _Run, higher: Sequence[Timeframe], specs: Sequence[str], options: _Options
+    run: _Run, higher: Sequence[Timeframe], specs: Sequence[str], options: LoadOptions
 ) -> _Loaded:
     """Every symbol's lazy plan (nothing is read yet; missing files raise here)."""
     loaded = _Loaded(origins={tf.name: {} for tf in higher})
@@ -452,7 +445,7 @@ def slice_symbols(
     run = _resolve(root, names, tf, err)
     _check_higher(higher_tfs, run.timeframe)
     keep_all = False if no_market_hours else None
-    loaded = _plan(run, higher_tfs, specs, _Options(start, end, keep_all, keep_all, normalize))
+    loaded = _plan(run, higher_tfs, specs, LoadOptions(start, end, keep_all, keep_all, normalize))
     frames = _collect(loaded.plans, run.timeframe, err)
     with err.status(f"Aligning {len(frames)} symbol(s) on the {timeline} timeline ..."):
         slicer = omega_pl.MultiSymbolSlicer(frames, how=timeline)

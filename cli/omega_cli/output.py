@@ -16,9 +16,9 @@ import polars as pl
 from rich.console import Console
 from rich.table import Table
 
-from omega_cli._errors import CliError
+from omega_cli.errors import CliError
 
-__all__ = ["check_output_path", "write_parquet_atomic"]
+__all__ = ["check_output_path", "print_table", "write_parquet_atomic"]
 
 
 def check_output_path(target: Path) -> Path:

@@ -18,7 +18,7 @@ import polars as pl
 import typer
 from typer.core import TyperGroup
 
-from omega_pl.errors import OmegaError
+from omega_pl import OmegaError
 
 try:  # typer >= 0.29 vendors click; its errors derive from typer.TyperException
     from typer import TyperException as _ParseError

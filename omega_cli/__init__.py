@@ -1,1 +1,0 @@
-../cli/omega_cli/__init__.py

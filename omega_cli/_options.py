@@ -1,1 +1,0 @@
-../cli/omega_cli/_options.py

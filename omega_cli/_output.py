@@ -1,1 +1,0 @@
-../cli/omega_cli/_output.py
