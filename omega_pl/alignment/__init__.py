@@ -22,20 +22,31 @@ Example
 -------
 >>> import polars as pl
 >>> import omega_pl
->>> m5 = omega_pl.scan_symbol("data", "EURUSD", "M5")  # doctest: +SKIP
->>> h1 = omega_pl.resample(m5, "H1")  # doctest: +SKIP
->>> aligned = omega_pl.align_timeframes(m5, {"H1": h1}, primary_tf="M5")  # doctest: +SKIP
->>> aligned.with_columns(  # doctest: +SKIP
+>>> root = omega_pl.datasets.sample_data_root()
+>>> m5 = omega_pl.scan_symbol(root, "EURUSD", "M5", start="2025-03-18", end="2025-03-18")
+>>> h1 = omega_pl.resample(m5, "H1")
+>>> aligned = omega_pl.align_timeframes(m5, {"H1": h1}, primary_tf="M5")
+>>> df = aligned.with_columns(
 ...     omega_pl.ema_stepwise("h1_bid_close", 20, bar="h1_bid_time").alias("h1_ema20")
 ... ).collect()
+>>> df.filter(pl.col("time").dt.hour() == 10).select("time", "h1_bid_close", "h1_bid_time").head(2)
+shape: (2, 3)
+┌─────────────────────────┬──────────────┬─────────────────────────┐
+│ time                    ┆ h1_bid_close ┆ h1_bid_time             │
+│ ---                     ┆ ---          ┆ ---                     │
+│ datetime[μs, UTC]       ┆ f64          ┆ datetime[μs, UTC]       │
+╞═════════════════════════╪══════════════╪═════════════════════════╡
+│ 2025-03-18 10:00:00 UTC ┆ 1.08877      ┆ 2025-03-18 09:00:00 UTC │
+│ 2025-03-18 10:05:00 UTC ┆ 1.08877      ┆ 2025-03-18 09:00:00 UTC │
+└─────────────────────────┴──────────────┴─────────────────────────┘
 
-or, loading and aligning in one plan (``H1`` from its files, ``D1`` resampled
-from ``M5`` if it has none):
+or, loading and aligning in one plan (``H1`` from its files, ``H2`` resampled
+from ``M5``, as the sample data has no H2 files):
 
->>> scan = omega_pl.scan_aligned("data", "EURUSD", "M5", higher=["H1", "D1"])  # doctest: +SKIP
->>> scan.origins  # doctest: +SKIP
-{'H1': 'file', 'D1': 'resampled'}
->>> df = scan.frame.collect()  # doctest: +SKIP
+>>> scan = omega_pl.scan_aligned(root, "EURUSD", "M5", higher=["H1", "H2"])
+>>> scan.origins
+{'H1': 'file', 'H2': 'resampled'}
+>>> df = scan.frame.collect()
 """
 
 from __future__ import annotations

@@ -328,10 +328,29 @@ def align_timeframes(
 
     Examples
     --------
-    >>> aligned = align_timeframes(  # doctest: +SKIP
-    ...     m5, {"H1": h1, "D1": d1}, primary_tf="M5", entry="close"
-    ... )
-    >>> aligned.select("time", "h1_bid_close", "h1_bid_time").collect()  # doctest: +SKIP
+    The 09:00 H1 bar completes at 10:00: the M5 row of 10:00 is the first to see it,
+    or with ``entry="close"`` the row of 09:55 (whose bar closes at 10:00).
+
+    >>> from omega_pl import align_timeframes
+    >>> from omega_pl.datasets import generate_candles
+    >>> span = {"start": "2025-03-18T09:00", "end": "2025-03-18T11:00"}
+    >>> m5, h1 = (generate_candles("EURUSD", tf, **span) for tf in ("M5", "H1"))
+    >>> aligned = align_timeframes(m5, {"H1": h1}, primary_tf="M5")
+    >>> aligned.select("time", "h1_bid_close", "h1_bid_time").collect().slice(10, 4)
+    shape: (4, 3)
+    ┌─────────────────────────┬──────────────┬─────────────────────────┐
+    │ time                    ┆ h1_bid_close ┆ h1_bid_time             │
+    │ ---                     ┆ ---          ┆ ---                     │
+    │ datetime[μs, UTC]       ┆ f64          ┆ datetime[μs, UTC]       │
+    ╞═════════════════════════╪══════════════╪═════════════════════════╡
+    │ 2025-03-18 09:50:00 UTC ┆ null         ┆ null                    │
+    │ 2025-03-18 09:55:00 UTC ┆ null         ┆ null                    │
+    │ 2025-03-18 10:00:00 UTC ┆ 1.09573      ┆ 2025-03-18 09:00:00 UTC │
+    │ 2025-03-18 10:05:00 UTC ┆ 1.09573      ┆ 2025-03-18 09:00:00 UTC │
+    └─────────────────────────┴──────────────┴─────────────────────────┘
+    >>> at_close = align_timeframes(m5, {"H1": h1}, primary_tf="M5", entry="close")
+    >>> at_close.select("time", "h1_bid_close").collect().slice(10, 3)["h1_bid_close"].to_list()
+    [None, 1.09573, 1.09573]
     """
     if not isinstance(higher, Mapping):
         raise ParameterError(

@@ -52,6 +52,16 @@ class HigherSource:
         :func:`~omega_pl.resample`.
     files
         The files read for it: its own, or the primary ones it was resampled from.
+
+    Examples
+    --------
+    >>> import omega_pl
+    >>> root = omega_pl.datasets.sample_data_root()  # M1 … D1 files, no H2
+    >>> window = {"start": "2025-03-18", "end": "2025-03-18"}
+    >>> scan = omega_pl.scan_aligned(root, "EURUSD", "M5", higher=["H1", "H2"], **window)
+    >>> h2 = scan.higher["H2"]
+    >>> h2.timeframe.name, h2.origin, [path.name for path in h2.files.values()]
+    ('H2', 'resampled', ['EURUSD_M5_BID.parquet', 'EURUSD_M5_ASK.parquet'])
     """
 
     timeframe: Timeframe
@@ -73,6 +83,15 @@ class AlignedScan:
         The primary bid and ask files.
     higher
         Per higher timeframe name (``"H1"`` …), its :class:`HigherSource`.
+
+    Examples
+    --------
+    >>> import omega_pl
+    >>> root = omega_pl.datasets.sample_data_root()  # M1 … D1 files, no H2
+    >>> window = {"start": "2025-03-18", "end": "2025-03-18"}
+    >>> scan = omega_pl.scan_aligned(root, "EURUSD", "M5", higher=["H1", "H2"], **window)
+    >>> scan.timeframe.name, [path.name for path in scan.files.values()], list(scan.higher)
+    ('M5', ['EURUSD_M5_BID.parquet', 'EURUSD_M5_ASK.parquet'], ['H1', 'H2'])
     """
 
     frame: pl.LazyFrame
@@ -82,18 +101,49 @@ class AlignedScan:
 
     @property
     def origins(self) -> dict[str, Origin]:
-        """``{"H1": "file", "D1": "resampled", …}``."""
+        """``{"H1": "file", "D1": "resampled", …}``.
+
+        Examples
+        --------
+        >>> import omega_pl
+        >>> root = omega_pl.datasets.sample_data_root()  # M1 … D1 files, no H2
+        >>> window = {"start": "2025-03-18", "end": "2025-03-18"}
+        >>> scan = omega_pl.scan_aligned(root, "EURUSD", "M5", higher=["H1", "H2"], **window)
+        >>> scan.origins
+        {'H1': 'file', 'H2': 'resampled'}
+        """
         return {name: src.origin for name, src in self.higher.items()}
 
     @property
     def resampled(self) -> tuple[str, ...]:
-        """Names of the higher timeframes that were resampled from the primary one."""
+        """Names of the higher timeframes that were resampled from the primary one.
+
+        Examples
+        --------
+        >>> import omega_pl
+        >>> root = omega_pl.datasets.sample_data_root()  # M1 … D1 files, no H2
+        >>> window = {"start": "2025-03-18", "end": "2025-03-18"}
+        >>> scan = omega_pl.scan_aligned(root, "EURUSD", "M5", higher=["H1", "H2"], **window)
+        >>> scan.resampled
+        ('H2',)
+        """
         return tuple(name for name, src in self.higher.items() if src.origin == "resampled")
 
     def collect(
         self, *, engine: Literal["auto", "in-memory", "streaming"] = "auto"
     ) -> pl.DataFrame:
-        """Run the plan: ``self.frame.collect(engine=engine)``."""
+        """Run the plan: ``self.frame.collect(engine=engine)``.
+
+        Examples
+        --------
+        >>> import omega_pl
+        >>> root = omega_pl.datasets.sample_data_root()  # M1 … D1 files, no H2
+        >>> window = {"start": "2025-03-18", "end": "2025-03-18"}
+        >>> scan = omega_pl.scan_aligned(root, "EURUSD", "M5", higher=["H1", "H2"], **window)
+        >>> frame = scan.collect()
+        >>> frame.height, frame.columns[11:13], frame.columns[-1]
+        (288, ['h1_bid_open', 'h1_bid_high'], 'h2_ask_time')
+        """
         return self.frame.collect(engine=engine)
 
 
@@ -179,10 +229,22 @@ def scan_aligned(
 
     Examples
     --------
-    >>> scan = scan_aligned("data", "EURUSD", "M5", higher=["H1", "D1"])  # doctest: +SKIP
-    >>> scan.origins  # doctest: +SKIP
-    {'H1': 'file', 'D1': 'file'}
-    >>> scan.frame.select("time", "bid_close", "h1_bid_close").collect()  # doctest: +SKIP
+    >>> import omega_pl
+    >>> root = omega_pl.datasets.sample_data_root()  # M1 … D1 files, no H2
+    >>> window = {"start": "2025-03-18", "end": "2025-03-18"}
+    >>> scan = omega_pl.scan_aligned(root, "EURUSD", "M5", higher=["H1", "H2"], **window)
+    >>> scan.origins
+    {'H1': 'file', 'H2': 'resampled'}
+    >>> scan.frame.select("time", "bid_close", "h1_bid_close").collect().slice(12, 2)
+    shape: (2, 3)
+    ┌─────────────────────────┬───────────┬──────────────┐
+    │ time                    ┆ bid_close ┆ h1_bid_close │
+    │ ---                     ┆ ---       ┆ ---          │
+    │ datetime[μs, UTC]       ┆ f64       ┆ f64          │
+    ╞═════════════════════════╪═══════════╪══════════════╡
+    │ 2025-03-18 01:00:00 UTC ┆ 1.0895    ┆ 1.0891       │
+    │ 2025-03-18 01:05:00 UTC ┆ 1.09039   ┆ 1.0891       │
+    └─────────────────────────┴───────────┴──────────────┘
     """
     if isinstance(higher, str | Timeframe):
         higher = [higher]

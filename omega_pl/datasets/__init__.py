@@ -138,6 +138,24 @@ def write_sample_data(
     TimeframeError, WindowError, ParameterError
         For an invalid timeframe; span; format, seed, or a symbol that is not a
         valid directory name. Nothing is written in that case.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from omega_pl.datasets import write_sample_data
+    >>> span = {"start": "2025-03-17", "end": "2025-03-18"}
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     root = write_sample_data(tmp, symbols=["EURUSD"], timeframes=["M5", "H1"], **span)
+    ...     sorted(path.name for path in (root / "EURUSD").iterdir())
+    ... # doctest: +NORMALIZE_WHITESPACE
+    ['EURUSD_H1_ASK.parquet', 'EURUSD_H1_BID.parquet',
+     'EURUSD_M5_ASK.parquet', 'EURUSD_M5_BID.parquet']
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     root = write_sample_data(tmp, symbols=["EURUSD"], timeframes=["H1"], fmt="csv", **span)
+    ...     for line in (root / "EURUSD" / "EURUSD_H1_BID.csv").read_text().splitlines()[:2]:
+    ...         print(line)
+    UTC time,Open,High,Low,Close,Volume
+    2025-03-17 00:00:00+00:00,1.09482,1.09607,1.09432,1.09524,1893.0
     """
     fmt = _check_fmt(fmt)
     if isinstance(symbols, str) or isinstance(timeframes, str):
@@ -202,6 +220,13 @@ def sample_data_root(fmt: Literal["parquet", "csv"] = "parquet") -> Path:
     ------
     ParameterError
         If ``fmt`` is not ``"parquet"`` or ``"csv"``.
+
+    Examples
+    --------
+    >>> from omega_pl.datasets import sample_data_root
+    >>> root = sample_data_root()
+    >>> root.name, sorted(path.name for path in root.iterdir())
+    ('sample-parquet-v1', ['EURUSD', 'GBPUSD', 'USDJPY', 'XAUUSD'])
     """
     fmt = _check_fmt(fmt)
     base = _cache_base()

@@ -194,6 +194,31 @@ def generate_candles(
         If ``start >= end`` or a date string cannot be parsed.
     ParameterError
         If ``symbol`` is empty or ``seed`` is not a non-negative integer.
+
+    Examples
+    --------
+    >>> from omega_pl.datasets import generate_candles
+    >>> h1 = generate_candles("EURUSD", "H1", start="2025-03-18", end="2025-03-18T03:00")
+    >>> h1.columns  # doctest: +NORMALIZE_WHITESPACE
+    ['time', 'bid_open', 'bid_high', 'bid_low', 'bid_close', 'bid_volume',
+     'ask_open', 'ask_high', 'ask_low', 'ask_close', 'ask_volume']
+    >>> h1.select("time", "bid_close", "ask_close")
+    shape: (3, 3)
+    ┌─────────────────────────┬───────────┬───────────┐
+    │ time                    ┆ bid_close ┆ ask_close │
+    │ ---                     ┆ ---       ┆ ---       │
+    │ datetime[μs, UTC]       ┆ f64       ┆ f64       │
+    ╞═════════════════════════╪═══════════╪═══════════╡
+    │ 2025-03-18 00:00:00 UTC ┆ 1.09524   ┆ 1.09544   │
+    │ 2025-03-18 01:00:00 UTC ┆ 1.09531   ┆ 1.09536   │
+    │ 2025-03-18 02:00:00 UTC ┆ 1.09577   ┆ 1.09586   │
+    └─────────────────────────┴───────────┴───────────┘
+
+    Daily bars exist on UTC weekdays only (Friday 21 March to Tuesday 25 March):
+
+    >>> d1 = generate_candles("EURUSD", "D1", start="2025-03-21", end="2025-03-26")
+    >>> d1["time"].dt.weekday().to_list()
+    [5, 1, 2]
     """
     tf = _parse_timeframe(timeframe)
     profile = _profile(symbol)
@@ -252,6 +277,15 @@ def synthetic_candles(
         If the timeframe is not ``M<n>``/``H<n>``/``D<n>``.
     WindowError
         If ``start`` cannot be parsed, or the rows would extend beyond the year 9999.
+
+    Examples
+    --------
+    >>> from omega_pl.datasets import synthetic_candles
+    >>> frame = synthetic_candles(1_000, timeframe="M5", missing_ratio=0.01)
+    >>> frame.height, frame["time"].is_sorted()
+    (1000, True)
+    >>> str(frame["time"][0]), str(frame["time"][-1])
+    ('2015-01-05 00:00:00+00:00', '2015-01-08 12:00:00+00:00')
     """
     if isinstance(n_rows, bool):
         msg = "n_rows must be an integer, not a bool"

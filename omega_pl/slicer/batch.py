@@ -32,6 +32,21 @@ class MultiSymbolSlice:
     ``len()``, ``in`` and iteration cover the symbols. It holds only its batch
     and a row number: no per-step dict of symbols is built, and a candle is
     made when asked for.
+
+    Examples
+    --------
+    >>> from omega_pl import MultiSymbolSlicer
+    >>> from omega_pl.datasets import generate_candles
+    >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+    >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+    >>> slicer = MultiSymbolSlicer(frames)
+    >>> step = next(slicer.slices())
+    >>> step
+    MultiSymbolSlice(index=0, timestamp=2025-03-18T10:00:00+00:00, symbols=2)
+    >>> step["EURUSD"].close, step["EURUSD", "ask"].close
+    (1.09447, 1.09467)
+    >>> list(step), "GBPUSD" in step, len(step)
+    (['EURUSD', 'GBPUSD'], True, 2)
     """
 
     __slots__ = ("_b", "_i", "_s")
@@ -50,6 +65,18 @@ class MultiSymbolSlice:
             For a symbol that is not on the slicer.
         ParameterError
             For a side other than ``"bid"``/``"ask"``, or a frame without that side.
+
+        Examples
+        --------
+        >>> from omega_pl import MultiSymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+        >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+        >>> slicer = MultiSymbolSlicer(frames)
+        >>> step = next(slicer.slices())
+        >>> step.get("GBPUSD", "ask")  # doctest: +NORMALIZE_WHITESPACE
+        Candle(timestamp=2025-03-18T10:00:00+00:00, open=1.29689, high=1.2969, low=1.29681,
+               close=1.29682, volume=31.0, side='ask')
         """
         try:
             return self._s[side][symbol][self._i]
@@ -64,16 +91,51 @@ class MultiSymbolSlice:
 
     @property
     def timestamp(self) -> datetime:
-        """This step's timestamp (aware UTC ``datetime``)."""
+        """This step's timestamp (aware UTC ``datetime``).
+
+        Examples
+        --------
+        >>> from omega_pl import MultiSymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+        >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+        >>> slicer = MultiSymbolSlicer(frames)
+        >>> step = next(slicer.slices())
+        >>> step.timestamp
+        datetime.datetime(2025, 3, 18, 10, 0, tzinfo=datetime.timezone.utc)
+        """
         return _to_datetime(int(self._b._time_us[self._i]))
 
     @property
     def index(self) -> int:
-        """This step's position on the whole timeline (0-based)."""
+        """This step's position on the whole timeline (0-based).
+
+        Examples
+        --------
+        >>> from omega_pl import MultiSymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+        >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+        >>> slicer = MultiSymbolSlicer(frames)
+        >>> [step.index for step in slicer.slices(batch_size=2)]
+        [0, 1, 2]
+        """
         return self._b.offset + self._i
 
     def keys(self) -> tuple[str, ...]:
-        """The symbols, in the slicer's order."""
+        """The symbols, in the slicer's order.
+
+        Examples
+        --------
+        >>> from omega_pl import MultiSymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+        >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+        >>> slicer = MultiSymbolSlicer(frames)
+        >>> step = next(slicer.slices())
+        >>> step.keys()
+        ('EURUSD', 'GBPUSD')
+        """
         return self._b.symbols
 
     def __iter__(self) -> Iterator[str]:
@@ -104,6 +166,19 @@ class MultiSymbolBatch:
         Timeline position of the batch's first row.
     symbols : tuple of str
         The symbols, in the slicer's order.
+
+    Examples
+    --------
+    >>> from omega_pl import MultiSymbolSlicer
+    >>> from omega_pl.datasets import generate_candles
+    >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+    >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+    >>> slicer = MultiSymbolSlicer(frames)
+    >>> batch = next(slicer.iter_batches(batch_size=2))
+    >>> batch
+    MultiSymbolBatch(offset=0, rows=2, symbols=2)
+    >>> batch.frame.select("EURUSD_bid_close", "GBPUSD_bid_close").rows()
+    [(1.09447, 1.29652), (1.09466, 1.29668)]
     """
 
     __slots__ = (
@@ -131,7 +206,20 @@ class MultiSymbolBatch:
 
     @property
     def timestamps(self) -> npt.NDArray[np.datetime64]:
-        """The batch's timestamps as ``datetime64[us]`` (UTC, a view of the frame)."""
+        """The batch's timestamps as ``datetime64[us]`` (UTC, a view of the frame).
+
+        Examples
+        --------
+        >>> from omega_pl import MultiSymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+        >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+        >>> slicer = MultiSymbolSlicer(frames)
+        >>> batch = next(slicer.iter_batches(batch_size=2))
+        >>> batch.timestamps
+        array(['2025-03-18T10:00:00.000000', '2025-03-18T10:01:00.000000'],
+              dtype='datetime64[us]')
+        """
         return self._time_us.view("datetime64[us]")
 
     def array(self, symbol: str, field: str, side: str | None = "bid") -> npt.NDArray[Any]:
@@ -145,6 +233,19 @@ class MultiSymbolBatch:
         ------
         KeyError
             If the symbol or column does not exist.
+
+        Examples
+        --------
+        >>> from omega_pl import MultiSymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+        >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+        >>> slicer = MultiSymbolSlicer(frames)
+        >>> batch = next(slicer.iter_batches(batch_size=2))
+        >>> batch.array("EURUSD", "close")
+        array([1.09447, 1.09466])
+        >>> batch.array("GBPUSD", "close", "ask")
+        array([1.29682, 1.29698])
         """
         name = _column_name(symbol, field, side)
         try:
@@ -160,7 +261,19 @@ class MultiSymbolBatch:
         return values
 
     def slices(self) -> Iterator[MultiSymbolSlice]:
-        """One :class:`MultiSymbolSlice` per step, in time order."""
+        """One :class:`MultiSymbolSlice` per step, in time order.
+
+        Examples
+        --------
+        >>> from omega_pl import MultiSymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+        >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+        >>> slicer = MultiSymbolSlicer(frames)
+        >>> batch = next(slicer.iter_batches(batch_size=2))
+        >>> [(step.index, step.get("EURUSD").close) for step in batch.slices()]
+        [(0, 1.09447), (1, 1.09466)]
+        """
         return map(MultiSymbolSlice, repeat(self), range(self.frame.height))
 
     def _candles(self, symbol: str, side: str) -> _CandleSeq:

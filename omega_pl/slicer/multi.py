@@ -94,12 +94,21 @@ class MultiSymbolSlicer:
 
     Examples
     --------
-    >>> frames = {s: omega_pl.scan_symbol(root, s, "M1") for s in ("EURUSD", "GBPUSD")}
+    >>> import omega_pl
+    >>> root = omega_pl.datasets.sample_data_root()
+    >>> window = {"start": "2025-03-18 10:00", "end": "2025-03-18 10:04"}
+    >>> frames = {s: omega_pl.scan_symbol(root, s, "M1", **window) for s in ("EURUSD", "GBPUSD")}
     >>> slicer = omega_pl.MultiSymbolSlicer(frames)
-    >>> for batch in slicer.iter_batches():  # doctest: +SKIP
+    >>> for batch in slicer.iter_batches(batch_size=2):
     ...     closes = batch.array("EURUSD", "close")  # vectorised path
     ...     for step in batch.slices():  # per-step path
     ...         eu = step.get("EURUSD", "bid")
+    ...         print(step.index, eu.timestamp.time(), eu.close, closes[step.index - batch.offset])
+    0 10:00:00 1.08863 1.08863
+    1 10:01:00 1.08878 1.08878
+    2 10:02:00 1.0889 1.0889
+    3 10:03:00 1.08905 1.08905
+    4 10:04:00 1.08926 1.08926
     """
 
     def __init__(
@@ -189,17 +198,52 @@ class MultiSymbolSlicer:
 
     @property
     def symbols(self) -> tuple[str, ...]:
-        """The symbols, in the order of the input mapping."""
+        """The symbols, in the order of the input mapping.
+
+        Examples
+        --------
+        >>> from omega_pl import MultiSymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+        >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+        >>> MultiSymbolSlicer(frames).symbols
+        ('EURUSD', 'GBPUSD')
+        """
         return self._symbols
 
     @property
     def how(self) -> How:
-        """``"intersection"`` or ``"union"``."""
+        """``"intersection"`` or ``"union"``.
+
+        Examples
+        --------
+        >>> from omega_pl import MultiSymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+        >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+        >>> MultiSymbolSlicer(frames, how="union").how
+        'union'
+        """
         return self._how
 
     @property
     def timeline(self) -> pl.Series:
-        """The sorted unique timestamps (``time``, ``Datetime("us", "UTC")``)."""
+        """The sorted unique timestamps (``time``, ``Datetime("us", "UTC")``).
+
+        Examples
+        --------
+        >>> from omega_pl import MultiSymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+        >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+        >>> slicer = MultiSymbolSlicer(frames)
+        >>> slicer.timeline.to_list()  # doctest: +NORMALIZE_WHITESPACE
+        [datetime.datetime(2025, 3, 18, 10, 0, tzinfo=zoneinfo.ZoneInfo(key='UTC')),
+         datetime.datetime(2025, 3, 18, 10, 1, tzinfo=zoneinfo.ZoneInfo(key='UTC')),
+         datetime.datetime(2025, 3, 18, 10, 2, tzinfo=zoneinfo.ZoneInfo(key='UTC'))]
+        >>> len(slicer)
+        3
+        """
         if self._timeline is None:
             self._set_timeline(self._collect([_TIME]))
         assert self._timeline is not None
@@ -213,6 +257,18 @@ class MultiSymbolSlicer:
         """The wide aligned frame: ``time`` and ``f"{symbol}_{column}"`` columns.
 
         Built on first access (lazy inputs are collected for it) and kept.
+
+        Examples
+        --------
+        >>> from omega_pl import MultiSymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+        >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+        >>> slicer = MultiSymbolSlicer(frames)
+        >>> slicer.frame.shape
+        (3, 21)
+        >>> slicer.frame.columns[:3]
+        ['time', 'EURUSD_bid_open', 'EURUSD_bid_high']
         """
         if self._frame is None:
             if self._eager is None:
@@ -236,6 +292,16 @@ class MultiSymbolSlicer:
         """Name of a wide-frame column, e.g. ``column("EURUSD", "close") == "EURUSD_bid_close"``.
 
         ``side=None`` gives ``f"{symbol}_{field}"`` (indicator or other columns).
+
+        Examples
+        --------
+        >>> from omega_pl import MultiSymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+        >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+        >>> slicer = MultiSymbolSlicer(frames)
+        >>> slicer.column("GBPUSD", "close", "ask"), slicer.column("EURUSD", "ema_20", None)
+        ('GBPUSD_ask_close', 'EURUSD_ema_20')
         """
         if symbol not in self._symbols:
             raise KeyError(f"unknown symbol {symbol!r}; symbols: {format_names(self._symbols)}")
@@ -248,6 +314,16 @@ class MultiSymbolSlicer:
         zero-copy slice of the wide frame. With a LazyFrame among the inputs the
         rows are streamed: nothing is collected whole, and peak memory grows
         with ``batch_size`` × symbols, not with the length of history.
+
+        Examples
+        --------
+        >>> from omega_pl import MultiSymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+        >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+        >>> slicer = MultiSymbolSlicer(frames)
+        >>> [(batch.offset, len(batch)) for batch in slicer.iter_batches(batch_size=2)]
+        [(0, 2), (2, 1)]
         """
         size = _positive("batch_size", batch_size)
         if self._frame is not None or not self._lazy:
@@ -255,7 +331,18 @@ class MultiSymbolSlicer:
         return self._iter_stream(size)
 
     def slices(self, batch_size: int = 65_536) -> Iterator[MultiSymbolSlice]:
-        """Every step of the timeline, batch by batch (see :meth:`iter_batches`)."""
+        """Every step of the timeline, batch by batch (see :meth:`iter_batches`).
+
+        Examples
+        --------
+        >>> from omega_pl import MultiSymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T10:00", "end": "2025-03-18T10:03"}
+        >>> frames = {s: generate_candles(s, "M1", **span) for s in ("EURUSD", "GBPUSD")}
+        >>> slicer = MultiSymbolSlicer(frames)
+        >>> [str(step.timestamp.time()) for step in slicer.slices()]
+        ['10:00:00', '10:01:00', '10:02:00']
+        """
         for batch in self.iter_batches(batch_size):
             yield from batch.slices()
 

@@ -57,6 +57,20 @@ class Candle(ctypes.Structure):
     7-tuple (``ts, o, h, l, c, v, side = candle``) and pickle as values.
 
     Build one yourself with :meth:`make`.
+
+    Examples
+    --------
+    >>> from datetime import UTC, datetime
+    >>> from omega_pl import Candle
+    >>> t = datetime(2025, 3, 18, 10, tzinfo=UTC)
+    >>> candle = Candle.make(t, 1.0945, 1.0948, 1.0943, 1.0947, 105.0, "bid")
+    >>> candle.close, candle.side
+    (1.0947, 'bid')
+    >>> ts, o, h, l, c, v, side = candle
+    >>> str(ts), c
+    ('2025-03-18 10:00:00+00:00', 1.0947)
+    >>> candle == Candle.make(t, 1.0945, 1.0948, 1.0943, 1.0947, 105.0, "bid")
+    True
     """
 
     _fields_ = [
@@ -88,7 +102,17 @@ class Candle(ctypes.Structure):
         volume: float,
         side: str | None = None,
     ) -> Candle:
-        """A stand-alone candle (``timestamp``: aware/naive-UTC datetime or epoch µs)."""
+        """A stand-alone candle (``timestamp``: aware/naive-UTC datetime or epoch µs).
+
+        Examples
+        --------
+        >>> from omega_pl import Candle
+        >>> Candle.make(  # doctest: +NORMALIZE_WHITESPACE
+        ...     1_742_292_000_000_000, 1.0945, 1.0948, 1.0943, 1.0947, 105.0, "ask"
+        ... )
+        Candle(timestamp=2025-03-18T10:00:00+00:00, open=1.0945, high=1.0948, low=1.0943,
+               close=1.0947, volume=105.0, side='ask')
+        """
         if isinstance(timestamp, datetime):
             ts = timestamp if timestamp.tzinfo is not None else timestamp.replace(tzinfo=UTC)
             us = (ts - _EPOCH) // timedelta(microseconds=1)
@@ -101,11 +125,27 @@ class Candle(ctypes.Structure):
 
     @property
     def timestamp(self) -> datetime:
-        """The bar's timestamp as an aware UTC ``datetime``."""
+        """The bar's timestamp as an aware UTC ``datetime``.
+
+        Examples
+        --------
+        >>> from omega_pl import Candle
+        >>> Candle.make(1_742_292_000_000_000, 1.0, 1.0, 1.0, 1.0, 0.0).timestamp
+        datetime.datetime(2025, 3, 18, 10, 0, tzinfo=datetime.timezone.utc)
+        """
         return _to_datetime(self.time_us)
 
     def as_tuple(self) -> tuple[datetime, float, float, float, float, float, str | None]:
-        """``(timestamp, open, high, low, close, volume, side)``."""
+        """``(timestamp, open, high, low, close, volume, side)``.
+
+        Examples
+        --------
+        >>> from omega_pl import Candle
+        >>> candle = Candle.make(1_742_292_000_000_000, 1.0945, 1.0948, 1.0943, 1.0947, 5.0, "bid")
+        >>> candle.as_tuple()  # doctest: +NORMALIZE_WHITESPACE
+        (datetime.datetime(2025, 3, 18, 10, 0, tzinfo=datetime.timezone.utc),
+         1.0945, 1.0948, 1.0943, 1.0947, 5.0, 'bid')
+        """
         return (
             self.timestamp,
             self.open,
@@ -117,7 +157,15 @@ class Candle(ctypes.Structure):
         )
 
     def as_dict(self) -> dict[str, object]:
-        """The seven fields by name."""
+        """The seven fields by name.
+
+        Examples
+        --------
+        >>> from omega_pl import Candle
+        >>> fields = Candle.make(1_742_292_000_000_000, 1.0, 1.2, 0.9, 1.1, 5.0, "bid").as_dict()
+        >>> fields["close"], fields["side"], list(fields)[:2]
+        (1.1, 'bid', ['timestamp', 'open'])
+        """
         names = ("timestamp", "open", "high", "low", "close", "volume", "side")
         return dict(zip(names, self.as_tuple(), strict=True))
 

@@ -54,6 +54,24 @@ class SymbolSlicer:
     end). :meth:`latest` and :meth:`history` read at the cursor
     :attr:`index` unless given ``i``. A candle is missing (``None``) where
     its close is null/NaN, e.g. a stale higher-timeframe bar.
+
+    Examples
+    --------
+    M5 rows from 09:00 to 10:25 with the H1 bars aligned onto them: the 09:00
+    H1 bar completes at 10:00, so row 12 (10:00) is the first to see it.
+
+    >>> import omega_pl
+    >>> from omega_pl.datasets import generate_candles
+    >>> span = {"start": "2025-03-18T09:00", "end": "2025-03-18T10:30"}
+    >>> m5, h1 = (generate_candles("EURUSD", tf, **span) for tf in ("M5", "H1"))
+    >>> aligned = omega_pl.align_timeframes(m5, {"H1": h1}, primary_tf="M5")
+    >>> slicer = omega_pl.SymbolSlicer(aligned)
+    >>> slicer
+    SymbolSlicer(rows=18, columns=23, index=0)
+    >>> slicer.get_candle_at(12).timestamp.time(), slicer.get_candle_at(12, tf="H1").close
+    (datetime.time(10, 0), 1.09573)
+    >>> slicer.get_candle_at(11, tf="H1") is None  # no H1 bar had completed by 09:55
+    True
     """
 
     def __init__(self, frame: pl.DataFrame | pl.LazyFrame) -> None:
@@ -82,7 +100,17 @@ class SymbolSlicer:
 
     @property
     def frame(self) -> pl.DataFrame:
-        """The whole frame."""
+        """The whole frame.
+
+        Examples
+        --------
+        >>> from omega_pl import SymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> m5 = generate_candles("EURUSD", "M5", start="2025-03-18T09:00", end="2025-03-18T10:30")
+        >>> slicer = SymbolSlicer(m5)
+        >>> slicer.frame.shape
+        (18, 11)
+        """
         return self._frame
 
     def __len__(self) -> int:
@@ -90,7 +118,18 @@ class SymbolSlicer:
 
     @property
     def index(self) -> int:
-        """The cursor used by :meth:`latest` and :meth:`history` (default 0)."""
+        """The cursor used by :meth:`latest` and :meth:`history` (default 0).
+
+        Examples
+        --------
+        >>> from omega_pl import SymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> m5 = generate_candles("EURUSD", "M5", start="2025-03-18T09:00", end="2025-03-18T10:30")
+        >>> slicer = SymbolSlicer(m5)
+        >>> slicer.index = 3
+        >>> slicer.index, slicer.latest().timestamp.time()
+        (3, datetime.time(9, 15))
+        """
         return self._index
 
     @index.setter
@@ -100,7 +139,19 @@ class SymbolSlicer:
 
     @property
     def timeframes(self) -> tuple[str, ...]:
-        """Aligned higher timeframes found in the frame, e.g. ``("H1", "D1")``."""
+        """Aligned higher timeframes found in the frame, e.g. ``("H1", "D1")``.
+
+        Examples
+        --------
+        >>> import omega_pl
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T09:00", "end": "2025-03-18T10:30"}
+        >>> m5, h1 = (generate_candles("EURUSD", tf, **span) for tf in ("M5", "H1"))
+        >>> aligned = omega_pl.align_timeframes(m5, {"H1": h1}, primary_tf="M5")
+        >>> slicer = omega_pl.SymbolSlicer(aligned)
+        >>> slicer.timeframes
+        ('H1',)
+        """
         found: dict[str, None] = {}
         for name in self._frame.columns:
             head, sep, _ = name.partition("_")
@@ -119,7 +170,21 @@ class SymbolSlicer:
             raise IndexError(f"row {i!r} out of range [0, {self._n})")
 
     def array(self, column: str) -> npt.NDArray[Any]:
-        """The whole column as NumPy: a read-only view when null-free, else a NaN copy (cached)."""
+        """The whole column as NumPy: a read-only view when null-free, else a NaN copy (cached).
+
+        Examples
+        --------
+        >>> import omega_pl
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T09:00", "end": "2025-03-18T10:30"}
+        >>> m5, h1 = (generate_candles("EURUSD", tf, **span) for tf in ("M5", "H1"))
+        >>> aligned = omega_pl.align_timeframes(m5, {"H1": h1}, primary_tf="M5")
+        >>> slicer = omega_pl.SymbolSlicer(aligned)
+        >>> slicer.array("bid_close")[:3]
+        array([1.09431, 1.094  , 1.09474])
+        >>> slicer.array("h1_bid_close")[11:14]  # NaN until the 09:00 bar completes
+        array([    nan, 1.09573, 1.09573])
+        """
         try:
             return self._arrays[column]
         except KeyError:
@@ -170,6 +235,20 @@ class SymbolSlicer:
             If ``i`` is not in ``[0, len)``.
         SchemaError
             If the frame has no such candle columns.
+
+        Examples
+        --------
+        >>> import omega_pl
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T09:00", "end": "2025-03-18T10:30"}
+        >>> m5, h1 = (generate_candles("EURUSD", tf, **span) for tf in ("M5", "H1"))
+        >>> aligned = omega_pl.align_timeframes(m5, {"H1": h1}, primary_tf="M5")
+        >>> slicer = omega_pl.SymbolSlicer(aligned)
+        >>> slicer.get_candle_at(12, "ask").timestamp.time()
+        datetime.time(10, 0)
+        >>> slicer.get_candle_at(12, tf="H1")  # doctest: +NORMALIZE_WHITESPACE
+        Candle(timestamp=2025-03-18T09:00:00+00:00, open=1.09482, high=1.09753, low=1.09373,
+               close=1.09573, volume=4084.0, side='bid')
         """
         if not 0 <= i < self._n:
             raise IndexError(f"row {i!r} out of range [0, {self._n})")
@@ -180,7 +259,17 @@ class SymbolSlicer:
         return self._candles(tf, side)[i]
 
     def get_slice(self, start: int, end: int) -> pl.DataFrame:
-        """Rows ``start … end-1`` as a zero-copy frame slice (``0 <= start <= end <= len``)."""
+        """Rows ``start … end-1`` as a zero-copy frame slice (``0 <= start <= end <= len``).
+
+        Examples
+        --------
+        >>> from omega_pl import SymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> m5 = generate_candles("EURUSD", "M5", start="2025-03-18T09:00", end="2025-03-18T10:30")
+        >>> slicer = SymbolSlicer(m5)
+        >>> slicer.get_slice(0, 2)["bid_close"].to_list()
+        [1.09431, 1.094]
+        """
         if not 0 <= start <= end <= self._n:
             raise IndexError(f"slice [{start!r}, {end!r}) out of range [0, {self._n}]")
         return self._frame.slice(start, end - start)
@@ -203,6 +292,17 @@ class SymbolSlicer:
             If ``i`` is not in ``[0, len)``.
         ParameterError
             If ``n`` is not a positive integer.
+
+        Examples
+        --------
+        >>> from omega_pl import SymbolSlicer
+        >>> from omega_pl.datasets import generate_candles
+        >>> m5 = generate_candles("EURUSD", "M5", start="2025-03-18T09:00", end="2025-03-18T10:30")
+        >>> slicer = SymbolSlicer(m5)
+        >>> slicer.get_lookback(12, 3, "bid_close")
+        array([1.09611, 1.09573, 1.09558])
+        >>> slicer.get_lookback(1, 3).height  # only rows 0 and 1 exist
+        2
         """
         if not 0 <= i < self._n:
             raise IndexError(f"row {i!r} out of range [0, {self._n})")
@@ -220,7 +320,20 @@ class SymbolSlicer:
     def latest(
         self, tf: str | Timeframe | None = None, side: str = "bid", *, i: int | None = None
     ) -> Candle | None:
-        """The aligned entry of row ``i`` (default: :attr:`index`); ``None`` if missing."""
+        """The aligned entry of row ``i`` (default: :attr:`index`); ``None`` if missing.
+
+        Examples
+        --------
+        >>> import omega_pl
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T09:00", "end": "2025-03-18T10:30"}
+        >>> m5, h1 = (generate_candles("EURUSD", tf, **span) for tf in ("M5", "H1"))
+        >>> aligned = omega_pl.align_timeframes(m5, {"H1": h1}, primary_tf="M5")
+        >>> slicer = omega_pl.SymbolSlicer(aligned)
+        >>> slicer.index = 13
+        >>> slicer.latest("H1").close, slicer.latest().close, slicer.latest(i=0).close
+        (1.09573, 1.09547, 1.09431)
+        """
         return self.get_candle_at(self._index if i is None else i, side, tf)
 
     def history(
@@ -236,6 +349,20 @@ class SymbolSlicer:
         For a higher timeframe these are the last ``n`` *primary rows*, so a bar
         repeats on every row it is current, and missing entries are ``None``
         (SPEC §6) — not the last ``n`` distinct higher-timeframe bars.
+
+        Examples
+        --------
+        >>> import omega_pl
+        >>> from omega_pl.datasets import generate_candles
+        >>> span = {"start": "2025-03-18T09:00", "end": "2025-03-18T10:30"}
+        >>> m5, h1 = (generate_candles("EURUSD", tf, **span) for tf in ("M5", "H1"))
+        >>> aligned = omega_pl.align_timeframes(m5, {"H1": h1}, primary_tf="M5")
+        >>> slicer = omega_pl.SymbolSlicer(aligned)
+        >>> slicer.index = 13
+        >>> [c.close for c in slicer.history(n=3)]
+        [1.09573, 1.09558, 1.09547]
+        >>> [None if c is None else c.close for c in slicer.history("H1", n=3)]
+        [None, 1.09573, 1.09573]
         """
         row = self._index if i is None else i
         self._check(row)
