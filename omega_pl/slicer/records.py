@@ -16,7 +16,7 @@ import operator
 import struct
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
-from typing import Any, ClassVar, Final, Literal, NoReturn
+from typing import Any, ClassVar, Final, Literal, NoReturn, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -27,6 +27,7 @@ from omega_pl.timeframes import OHLCV
 __all__ = ["Candle"]
 
 I64 = npt.NDArray[np.int64]
+RecordT = TypeVar("RecordT", bound=ctypes.Structure)
 Side = Literal["bid", "ask"]
 
 _EPOCH: Final = datetime(1970, 1, 1, tzinfo=UTC)
@@ -232,16 +233,27 @@ class _HoleySeq:
 _CandleSeq = ctypes.Array[Candle] | _HoleySeq
 
 
-def _candle_seq(time_us: I64, fields: Sequence[npt.NDArray[Any]], side: str | None) -> _CandleSeq:
-    """Interleave one row per candle into a C array; wrap it if rows are missing."""
+def record_array(
+    cls: type[RecordT], time_us: I64, fields: Sequence[npt.NDArray[Any]]
+) -> ctypes.Array[RecordT]:
+    """Interleave epoch microseconds and the five OHLCV columns into a C array of ``cls``.
+
+    ``cls`` is a ``ctypes.Structure`` with the layout ``int64, 5 × double``
+    (this module's :class:`Candle`, or :class:`omega_pl.engine.Candle`); the
+    array owns its buffer and hands out records that view it.
+    """
     n = int(time_us.shape[0])
     buf = np.empty(n, dtype=_RECORD_DTYPE)
     buf["time_us"] = time_us
     for name, values in zip(OHLCV, fields, strict=True):
         buf[name] = values
-    cls = _CANDLE_TYPES[side]
-    arr: ctypes.Array[Candle] = (cls * n).from_buffer(buf.data)
-    missing = np.isnan(buf["close"])
+    return (cls * n).from_buffer(buf.data)
+
+
+def _candle_seq(time_us: I64, fields: Sequence[npt.NDArray[Any]], side: str | None) -> _CandleSeq:
+    """Interleave one row per candle into a C array; wrap it if rows are missing."""
+    arr = record_array(_CANDLE_TYPES[side], time_us, fields)
+    missing = np.isnan(fields[OHLCV.index("close")])
     if missing.any():
         return _HoleySeq(arr, missing.tobytes())
     return arr
