@@ -1,7 +1,7 @@
 """``omega indicators``: compute indicators on loaded candles, preview them, write Parquet.
 
 The indicators come from ``-i`` shorthand specs (``-i atr:14 -i macd``) and/or
-a TOML spec file (``--spec file.toml``); both go to
+a TOML spec file (``--spec file.toml``, read by :func:`omega_pl.read_spec_file`); both go to
 :func:`omega_pl.with_indicators`, which plans them as one ``with_columns``.
 The input is loaded like ``omega load`` does (a data root, a symbol directory
 or a candle file, through the same resolution code) or read as is from any
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 import time
-import tomllib
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -43,7 +42,7 @@ from omega_cli.output import check_output_path, print_table, write_parquet_atomi
 from omega_pl import ParameterError, Timeframe
 from omega_pl.io import PARQUET_SUFFIXES
 
-__all__ = ["DEFAULT_SPECS", "EPILOG", "indicators", "read_spec_file"]
+__all__ = ["DEFAULT_SPECS", "EPILOG", "indicators"]
 
 #: Indicators computed when neither ``-i`` nor ``--spec`` is given.
 DEFAULT_SPECS = ("ema:20", "rsi:14", "atr:14", "macd:12,26,9")
@@ -77,8 +76,6 @@ alias replaces the SOURCE_NAME_P1... stem.
 [bold]Indicators[/bold]: {", ".join(omega_pl.INDICATORS)}.
 """
 
-_TOML_KEYS = ("source", "indicator")
-
 
 @dataclass(frozen=True)
 class _Input:
@@ -93,53 +90,6 @@ class _Input:
 
 # ---------------------------------------------------------------------------
 # specs
-
-
-def read_spec_file(path: Path) -> tuple[str | None, list[dict[str, Any]]]:
-    """Read a TOML spec file: its default ``source`` and its ``[[indicator]]`` tables.
-
-    Every table is checked with :func:`omega_pl.parse_spec` (name and
-    parameter names); values are checked when the indicators are planned.
-
-    Raises
-    ------
-    CliError
-        For a missing or unreadable file, invalid TOML (with line and
-        column), unknown top-level keys or a table without ``name``.
-    ParameterError
-        For an unknown indicator or parameter (prefixed with the file and the
-        table's number).
-    """
-    if not path.is_file():
-        raise CliError(f"spec file {path} not found")
-    try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except tomllib.TOMLDecodeError as exc:
-        raise CliError(f"{path}: invalid TOML: {exc}") from None
-    except UnicodeDecodeError as exc:
-        raise CliError(f"{path}: not a UTF-8 text file ({exc.reason})") from None
-    unknown = [k for k in data if k not in _TOML_KEYS]
-    if unknown:
-        raise CliError(
-            f"{path}: unknown top-level key(s) {', '.join(map(repr, unknown))}; expected an "
-            "optional 'source = \"...\"' and [[indicator]] tables"
-        )
-    source = data.get("source")
-    if source is not None and (not isinstance(source, str) or not source):
-        raise CliError(f"{path}: 'source' must be a column name, got {source!r}")
-    tables = data.get("indicator", [])
-    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
-        raise CliError(
-            f"{path}: 'indicator' must be an array of tables: write each as [[indicator]]"
-        )
-    if not tables:
-        raise CliError(f"{path}: no [[indicator]] tables (see 'omega indicators --help')")
-    for i, table in enumerate(tables, start=1):
-        try:
-            omega_pl.parse_spec(table)
-        except ParameterError as exc:
-            raise ParameterError(f"{path}: [[indicator]] #{i}: {exc}") from None
-    return source, tables
 
 
 def _check_each(
@@ -381,7 +331,7 @@ def indicators(
     file_source = None
     if spec is not None:
         spec_path = spec.expanduser()
-        file_source, tables = read_spec_file(spec_path)
+        file_source, tables = omega_pl.read_spec_file(spec_path)
         specs += [(f"{spec_path}: [[indicator]] #{i}", t) for i, t in enumerate(tables, start=1)]
     defaults = not specs
     if defaults:

@@ -6,7 +6,7 @@ function (``omega_pl.ema("bid_close", 20)``, ``omega_pl.atr(high, low, close,
 14)``) and a method of the ``omega`` expression namespace
 (``pl.col("bid_close").omega.ema(20)``, where OHLC indicators find
 ``bid_high``/``bid_low`` by the close column's name). :mod:`.specs` reads
-indicator specs (``"atr:14"``, dicts, TOML tables) and :mod:`.plan` runs many
+indicator specs (``"atr:14"``, dicts, TOML spec files) and :mod:`.plan` runs many
 of them in one ``with_columns`` (:func:`with_indicators`).
 
 Semantics follow ``SPEC-indicators.md`` (the original engine's pandas
@@ -83,9 +83,11 @@ from omega_pl.indicators.plan import IndicatorPlan, plan_indicators, with_indica
 from omega_pl.indicators.specs import (
     INDICATORS,
     IndicatorSpec,
+    SpecFile,
     SpecLike,
     describe_indicator,
     parse_spec,
+    read_spec_file,
 )
 
 __all__ = [
@@ -93,6 +95,7 @@ __all__ = [
     "IndicatorPlan",
     "IndicatorSpec",
     "OmegaExpr",
+    "SpecFile",
     "SpecLike",
     "atr",
     "bollinger",
@@ -114,6 +117,7 @@ __all__ = [
     "momentum",
     "parse_spec",
     "plan_indicators",
+    "read_spec_file",
     "roc",
     "rolling_std",
     "rsi",

@@ -57,21 +57,31 @@ Examples
 from __future__ import annotations
 
 import math
+import os
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, TypeAlias, TypeVar
 
 import polars as pl
 
 from omega_pl.errors import ParameterError, format_names
 from omega_pl.indicators.declare import Indicator, Inputs
 from omega_pl.indicators.expressions import OmegaExpr
-from omega_pl.indicators.specs import IndicatorSpec, SpecLike, lookup, parse_spec
+from omega_pl.indicators.specs import (
+    IndicatorSpec,
+    SpecLike,
+    is_spec_file,
+    lookup,
+    parse_spec,
+    read_spec_file,
+)
 
 __all__ = ["IndicatorPlan", "plan_indicators", "with_indicators"]
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
+#: The path of a TOML spec file (:func:`~omega_pl.indicators.specs.read_spec_file`).
+SpecFilePath: TypeAlias = str | os.PathLike[str]
 
 #: Keyword-only parameters that name input columns (checked against the frame).
 _COLUMN_PARAMS = ("high", "low", "bar")
@@ -239,12 +249,31 @@ def _build(
     return expr, dtype
 
 
-def _normalize_specs(specs: SpecLike | Iterable[SpecLike]) -> list[SpecLike]:
-    if isinstance(specs, str | Mapping | IndicatorSpec):
-        return [specs]
-    if not isinstance(specs, Iterable):
+def _normalize_specs(
+    specs: SpecLike | SpecFilePath | Iterable[SpecLike | SpecFilePath], source: str | None
+) -> list[SpecLike]:
+    """The specs as a list, every spec file replaced by its tables.
+
+    A table without its own ``source`` takes the file's default source, unless
+    the call names one (``source=``, like ``omega indicators --source``).
+    """
+    if is_spec_file(specs) or isinstance(specs, str | Mapping | IndicatorSpec):
+        items: list[Any] = [specs]
+    elif isinstance(specs, Iterable):
+        items = list(specs)
+    else:
         raise ParameterError(f"specs must be a list of indicator specs, got {specs!r}")
-    return list(specs)
+    out: list[SpecLike] = []
+    for item in items:
+        if not is_spec_file(item):
+            out.append(item)
+            continue
+        default, tables = read_spec_file(item)
+        for table in tables:
+            if default is not None and source is None and "source" not in table:
+                table = {**table, "source": default}
+            out.append(table)
+    return out
 
 
 def _temp_name(i: int, schema: pl.Schema) -> str:
@@ -256,7 +285,7 @@ def _temp_name(i: int, schema: pl.Schema) -> str:
 
 def plan_indicators(
     frame: pl.DataFrame | pl.LazyFrame,
-    specs: SpecLike | Iterable[SpecLike],
+    specs: SpecLike | SpecFilePath | Iterable[SpecLike | SpecFilePath],
     *,
     source: str | None = None,
     over: str | Sequence[str] | None = None,
@@ -280,7 +309,7 @@ def plan_indicators(
     unnest: list[str] = []
     columns: list[str] = []
     costs: list[float] = []
-    for i, raw in enumerate(_normalize_specs(specs)):
+    for i, raw in enumerate(_normalize_specs(specs, source)):
         spec = parse_spec(raw)
         decl = lookup(spec.name)
         label = repr(raw) if isinstance(raw, str) else spec.label()
@@ -315,7 +344,7 @@ def plan_indicators(
 
 def with_indicators(
     frame: FrameT,
-    specs: SpecLike | Iterable[SpecLike],
+    specs: SpecLike | SpecFilePath | Iterable[SpecLike | SpecFilePath],
     *,
     source: str | None = None,
     over: str | Sequence[str] | None = None,
@@ -336,9 +365,13 @@ def with_indicators(
     specs
         A list of specs (or a single one): shorthand strings (``"atr:14"``,
         ``"macd:12,26,9"``), dicts (``{"name": "bollinger", "period": 20,
-        "std_factor": 2.0, "alias": "bb"}``) or :class:`IndicatorSpec`.
+        "std_factor": 2.0, "alias": "bb"}``), :class:`IndicatorSpec`, or the
+        path of a TOML spec file (a ``str`` ending in ``.toml`` or a
+        :class:`~pathlib.Path`; :func:`~omega_pl.read_spec_file`), which
+        stands for its ``[[indicator]]`` tables.
     source
-        The input column of specs that do not name one. Default: ``"close"``
+        The input column of specs that do not name one. Default: a spec
+        file's top-level ``source`` for that file's tables, else ``"close"``
         if the frame has it, else ``"bid_close"``; otherwise required.
     over
         Group column(s) for long multi-symbol frames: each indicator runs per
@@ -356,7 +389,7 @@ def with_indicators(
     ParameterError
         At call time, before anything is computed: unknown indicator or
         parameter, invalid value, missing or non-numeric column, duplicate
-        output names.
+        output names, an unreadable or invalid spec file.
 
     Examples
     --------

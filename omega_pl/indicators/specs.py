@@ -19,15 +19,24 @@ of three forms:
 
 Dicts (and ``IndicatorSpec``) may also carry ``"source"`` (the input column,
 the close for OHLC indicators) and ``"alias"`` (the output name stem).
+
+Many specs can live in a TOML *spec file* (:func:`read_spec_file`): an optional
+top-level default ``source`` and one ``[[indicator]]`` table per indicator,
+each a dict spec. :func:`~omega_pl.with_indicators` takes the path of such a
+file wherever it takes a spec (a ``str`` ending in ``.toml`` or any
+``os.PathLike``), and so does the ``omega indicators --spec`` command.
 """
 
 from __future__ import annotations
 
 import difflib
+import os
 import re
+import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, TypeAlias
+from pathlib import Path
+from typing import Any, NamedTuple, TypeAlias
 
 from omega_pl.errors import ParameterError, format_names
 from omega_pl.indicators.catalog import by_name
@@ -36,10 +45,13 @@ from omega_pl.indicators.declare import Indicator
 __all__ = [
     "INDICATORS",
     "IndicatorSpec",
+    "SpecFile",
     "SpecLike",
     "describe_indicator",
+    "is_spec_file",
     "lookup",
     "parse_spec",
+    "read_spec_file",
 ]
 
 #: Keys of a dict spec that are not indicator parameters.
@@ -240,3 +252,124 @@ def parse_spec(spec: SpecLike) -> IndicatorSpec:
         "an indicator spec is a string like 'atr:14', a dict like "
         f"{{'name': 'atr', 'period': 14}} or an IndicatorSpec, got {spec!r}"
     )
+
+
+# ---------------------------------------------------------------------------
+# spec files
+
+#: Top-level keys of a spec file.
+_TOML_KEYS = ("source", "indicator")
+
+
+class SpecFile(NamedTuple):
+    """A TOML spec file as read by :func:`read_spec_file`.
+
+    Unpacks as ``source, indicators = read_spec_file(path)``.
+    """
+
+    #: The file's default input column (its top-level ``source``), or ``None``.
+    source: str | None
+    #: The ``[[indicator]]`` tables, in file order, each a dict spec.
+    indicators: list[dict[str, Any]]
+
+
+def is_spec_file(spec: object) -> bool:
+    """Whether ``spec`` names a spec file rather than one spec.
+
+    A spec file is given as an ``os.PathLike`` (e.g. a :class:`~pathlib.Path`)
+    or as a ``str`` ending in ``.toml`` (any case); no indicator shorthand
+    ends like that.
+
+    Examples
+    --------
+    >>> from pathlib import Path
+    >>> is_spec_file("examples/indicators.toml"), is_spec_file(Path("specs"))
+    (True, True)
+    >>> is_spec_file("atr:14")
+    False
+    """
+    if isinstance(spec, os.PathLike):
+        return True
+    return isinstance(spec, str) and spec.strip().lower().endswith(".toml")
+
+
+def read_spec_file(path: str | os.PathLike[str]) -> SpecFile:
+    """Read a TOML spec file: its default ``source`` and its ``[[indicator]]`` tables.
+
+    The file holds an optional top-level ``source = "bid_close"`` (the input
+    column of tables without their own ``source``) and one ``[[indicator]]``
+    table per indicator: ``name``, its parameters by name (keyword-only
+    options included), optionally ``source`` and ``alias``. Every table is
+    checked with :func:`parse_spec` (name and parameter names); values are
+    checked when the indicators are planned.
+
+    Parameters
+    ----------
+    path
+        The file (``~`` is expanded).
+
+    Returns
+    -------
+    SpecFile
+        ``(source, indicators)``: the default source (``None`` when the file
+        sets none) and the tables as dicts, in file order.
+
+    Raises
+    ------
+    ParameterError
+        For a missing or unreadable file, invalid TOML (with line and
+        column), unknown top-level keys, no tables, a table without ``name``,
+        or an unknown indicator or parameter; the message names the file
+        (and the table's number).
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> with tempfile.TemporaryDirectory() as tmp:
+    ...     path = Path(tmp) / "specs.toml"
+    ...     lines = [
+    ...         'source = "ask_close"',
+    ...         "[[indicator]]", 'name = "atr"', "period = 14", "reseed = true",
+    ...         "[[indicator]]", 'name = "bollinger"', 'alias = "bb"',
+    ...     ]
+    ...     _ = path.write_text("\\n".join(lines))
+    ...     source, indicators = read_spec_file(path)
+    >>> source
+    'ask_close'
+    >>> indicators
+    [{'name': 'atr', 'period': 14, 'reseed': True}, {'name': 'bollinger', 'alias': 'bb'}]
+    """
+    file = Path(path).expanduser()
+    if not file.is_file():
+        raise ParameterError(f"spec file {file} not found")
+    try:
+        data = tomllib.loads(file.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ParameterError(f"{file}: invalid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise ParameterError(f"{file}: not a UTF-8 text file ({exc.reason})") from None
+    except OSError as exc:
+        raise ParameterError(f"spec file {file}: cannot read it ({exc.strerror or exc})") from None
+    unknown = [k for k in data if k not in _TOML_KEYS]
+    if unknown:
+        raise ParameterError(
+            f"{file}: unknown top-level key(s) {', '.join(map(repr, unknown))}; expected an "
+            "optional 'source = \"...\"' and [[indicator]] tables"
+        )
+    source = data.get("source")
+    if source is not None and (not isinstance(source, str) or not source):
+        raise ParameterError(f"{file}: 'source' must be a column name, got {source!r}")
+    tables = data.get("indicator", [])
+    if not isinstance(tables, list) or not all(isinstance(t, dict) for t in tables):
+        raise ParameterError(
+            f"{file}: 'indicator' must be an array of tables: write each as [[indicator]]"
+        )
+    if not tables:
+        raise ParameterError(f"{file}: no [[indicator]] tables (see 'omega indicators --help')")
+    for i, table in enumerate(tables, start=1):
+        try:
+            parse_spec(table)
+        except ParameterError as exc:
+            raise ParameterError(f"{file}: [[indicator]] #{i}: {exc}") from None
+    return SpecFile(source, tables)
