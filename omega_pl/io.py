@@ -100,6 +100,14 @@ def parse_time_bound(value: TimeBound, name: str, *, end: bool = False) -> datet
     ------
     WindowError
         If a string is not an ISO 8601 date or date-time.
+
+    Examples
+    --------
+    >>> import omega_pl
+    >>> omega_pl.parse_time_bound("2025-03-31", "end", end=True).isoformat()
+    '2025-03-31T23:59:59.999999+00:00'
+    >>> omega_pl.parse_time_bound("2025-03-31 12:00", "start").isoformat()
+    '2025-03-31T12:00:00+00:00'
     """
     if isinstance(value, datetime):
         dt = value
@@ -382,7 +390,15 @@ def _sorted_unique(lf: pl.LazyFrame, source: str) -> pl.LazyFrame:
 
 
 class CandleFileName(NamedTuple):
-    """The parts of a candle file name ``<SYMBOL>_<TF>_<SIDE>.<ext>``."""
+    """The parts of a candle file name ``<SYMBOL>_<TF>_<SIDE>.<ext>``.
+
+    Examples
+    --------
+    >>> import omega_pl
+    >>> name = omega_pl.parse_candle_file_name("data/EURUSD/EURUSD_M5_BID.parquet")
+    >>> name.symbol, name.timeframe.name, name.side
+    ('EURUSD', 'M5', 'bid')
+    """
 
     #: The symbol as spelled in the name (``EURUSD``).
     symbol: str
@@ -432,8 +448,9 @@ def candle_timeframes(
 
     Examples
     --------
-    >>> root = omega_pl.datasets.sample_data_root()  # doctest: +SKIP
-    >>> [tf.name for tf in omega_pl.candle_timeframes(root / "EURUSD")]  # doctest: +SKIP
+    >>> import omega_pl
+    >>> root = omega_pl.datasets.sample_data_root()
+    >>> [tf.name for tf in omega_pl.candle_timeframes(root / "EURUSD")]
     ['M1', 'M5', 'M15', 'H1', 'H4', 'D1']
     """
     base = Path(directory)
@@ -458,7 +475,8 @@ def candle_symbols(root: str | os.PathLike[str]) -> list[str]:
 
     Examples
     --------
-    >>> omega_pl.candle_symbols(omega_pl.datasets.sample_data_root())  # doctest: +SKIP
+    >>> import omega_pl
+    >>> omega_pl.candle_symbols(omega_pl.datasets.sample_data_root())
     ['EURUSD', 'GBPUSD', 'USDJPY', 'XAUUSD']
     """
     base = Path(root)
@@ -531,8 +549,12 @@ def scan_candles(
 
     Examples
     --------
-    >>> lf = omega_pl.scan_candles("data/EURUSD/EURUSD_M5_BID.parquet", start="2025-03-01")
-    >>> df = lf.collect()  # doctest: +SKIP
+    >>> import omega_pl
+    >>> path = omega_pl.datasets.sample_data_root() / "EURUSD" / "EURUSD_M5_BID.parquet"
+    >>> lf = omega_pl.scan_candles(path, start="2025-03-24", end="2025-03-24 09:00")
+    >>> df = lf.collect()
+    >>> df.height, df.columns, df["time"][0].isoformat()
+    (109, ['time', 'open', 'high', 'low', 'close', 'volume'], '2025-03-24T00:00:00+00:00')
     """
     path = Path(source)
     if not path.is_file():
@@ -570,17 +592,31 @@ def scan_candles(
 
 
 def candle_files(
-    root: str | os.PathLike[str], symbol: str, timeframe: str | Timeframe
+    root: str | os.PathLike[str],
+    symbol: str,
+    timeframe: str | Timeframe,
+    *,
+    missing_ok: bool = False,
 ) -> dict[Side, Path]:
     """Resolve the bid and ask files of ``symbol`` at ``timeframe`` under ``root``.
 
     Looks for ``<root>/<SYMBOL>/<SYMBOL>_<TF>_<SIDE>.<ext>``: Parquet before
     CSV, the upper-case side (``BID``) before the lower-case one (``bid``).
+    With ``missing_ok=True`` a side without a file is left out of the result
+    instead of raising (the original engine's loader gives ``[]`` for it).
 
     Raises
     ------
     CandleFileNotFoundError
-        Listing every path tried, when a side has no file.
+        Listing every path tried, when a side has no file (unless
+        ``missing_ok``), or when ``root`` is not a directory.
+
+    Examples
+    --------
+    >>> import omega_pl
+    >>> files = omega_pl.candle_files(omega_pl.datasets.sample_data_root(), "EURUSD", "M5")
+    >>> sorted(files), files["bid"].name
+    (['ask', 'bid'], 'EURUSD_M5_BID.parquet')
     """
     tf = Timeframe.parse(timeframe)
     base = Path(root)
@@ -602,7 +638,7 @@ def candle_files(
                     break
             if side in found:
                 break
-        if side not in found:
+        if side not in found and not missing_ok:
             raise CandleFileNotFoundError(
                 f"no {side.upper()} file for {symbol} {tf.name} under {base}", tried
             )
@@ -629,8 +665,13 @@ def scan_symbol(
 
     Examples
     --------
-    >>> lf = omega_pl.scan_symbol("data", "EURUSD", "M5", start="2025-03-01", end="2025-03-31")
-    >>> spread = lf.select((pl.col("ask_close") - pl.col("bid_close")).alias("spread"))
+    >>> import polars as pl
+    >>> import omega_pl
+    >>> root = omega_pl.datasets.sample_data_root()
+    >>> lf = omega_pl.scan_symbol(root, "EURUSD", "M5", start="2025-03-24", end="2025-03-24 09:00")
+    >>> spread = lf.select((pl.col("ask_close") - pl.col("bid_close")).alias("spread")).collect()
+    >>> spread.height, bool((spread["spread"] > 0).all())
+    (109, True)
     """
     tf = Timeframe.parse(timeframe)
     files = candle_files(root, symbol, tf)
