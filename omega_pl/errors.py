@@ -44,6 +44,19 @@ class CandleFileNotFoundError(OmegaError, FileNotFoundError):
         super().__init__(f"{what}; tried:\n{listing}")
 
 
+class MissingExtraError(OmegaError, ImportError):
+    """An optional part of omega_pl needs an extra that is not installed.
+
+    The message names the extra and the command that installs it.
+    """
+
+    def __init__(self, feature: str, extra: str, package: str) -> None:
+        self.extra = extra
+        super().__init__(
+            f'{feature} needs {package}, which is not installed: pip install "omega-pl[{extra}]"'
+        )
+
+
 class TimelineError(OmegaError, ValueError):
     """No common timeline: a symbol has no rows, or the intersection is empty."""
 
