@@ -78,15 +78,21 @@ def scan_candle_csv(
     --------
     ``omega_pl.io``'s header sniffing gives everything needed:
 
+    >>> from datetime import UTC, datetime
+    >>> import polars as pl
+    >>> import omega_pl
+    >>> path = omega_pl.datasets.sample_data_root("csv") / "EURUSD" / "EURUSD_M5_BID.csv"
     >>> header = ["UTC time", "Open", "High", "Low", "Close", "Volume"]
     >>> lf = scan_candle_csv(
-    ...     Path("EURUSD_M1_BID.csv"),
+    ...     path,
     ...     separator=",",
     ...     time_index=header.index("UTC time"),
     ...     value_indices=[header.index(c) for c in ("Open", "High", "Low", "Close", "Volume")],
-    ...     names=["UTC time", "Open", "High", "Low", "Close", "Volume"],
+    ...     names=header,
     ... )
-    >>> lf.filter(pl.col("time") >= datetime(2025, 1, 1, tzinfo=UTC)).collect()  # doctest: +SKIP
+    >>> df = lf.filter(pl.col("time") >= datetime(2025, 3, 24, tzinfo=UTC)).collect()
+    >>> df.height, df.columns
+    (5712, ['time', 'open', 'high', 'low', 'close', 'volume'])
     """
     if len(separator) != 1 or not separator.isascii() or separator in '"\r\n':
         raise ParameterError(

@@ -87,7 +87,13 @@ def market_hours_mask(time: str | pl.Expr = "time") -> pl.Expr:
 
     Examples
     --------
-    >>> frame.filter(omega_pl.market_hours_mask("time"))  # doctest: +SKIP
+    >>> from datetime import datetime
+    >>> import polars as pl
+    >>> import omega_pl
+    >>> df = pl.DataFrame({"time": [datetime(2025, 3, 14, 19), datetime(2025, 3, 14, 20),
+    ...     datetime(2025, 3, 16, 19), datetime(2025, 3, 16, 20)]})  # AEDT: UTC+11
+    >>> df.select(omega_pl.market_hours_mask("time")).to_series().to_list()
+    [True, False, False, True]
     """
     transitions, offsets = _offset_table()
     return plugin_expr(
@@ -116,6 +122,19 @@ def daily_clean_mask(
         The Datetime column (naive values are UTC).
     prefix
         Column-name prefix of the OHLCV columns, e.g. ``"bid_"``.
+
+    Examples
+    --------
+    >>> from datetime import datetime
+    >>> import polars as pl
+    >>> import omega_pl
+    >>> df = pl.DataFrame({
+    ...     "time": [datetime(2025, 3, 14), datetime(2025, 3, 15), datetime(2025, 3, 17)],
+    ...     "open": [1.0, 1.0, 1.1], "high": [1.2, 1.2, 1.1], "low": [0.9, 0.9, 1.1],
+    ...     "close": [1.1, 1.1, 1.1], "volume": [10.0, 10.0, 0.0],
+    ... })  # a Friday, a Saturday, and a flat zero-volume Monday
+    >>> df.select(omega_pl.daily_clean_mask("time")).to_series().to_list()
+    [True, False, False]
     """
     t = to_expr(time)
     # Weekday from the UTC instant (1970-01-01 was a Thursday = 3, Monday = 0);

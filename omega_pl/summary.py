@@ -56,6 +56,14 @@ class CandleSummary:
         no non-null spread).
     pip
         The pip size the spreads were divided by, ``None`` without spreads.
+
+    Examples
+    --------
+    >>> import omega_pl
+    >>> frame = omega_pl.datasets.generate_candles("USDJPY", "H1", end="2025-03-18")
+    >>> s = omega_pl.summarize(frame, "H1", symbol="USDJPY")
+    >>> s.timeframe, s.rows, s.expected_bars, s.pip
+    ('H1', 24, 24, 0.01)
     """
 
     symbol: str | None
@@ -210,10 +218,12 @@ def summarize(
 
     Examples
     --------
-    >>> frame = omega_pl.scan_symbol("data", "EURUSD", "M5").collect()  # doctest: +SKIP
-    >>> s = summarize(frame, "M5", symbol="EURUSD")  # doctest: +SKIP
-    >>> s.missing_bars, s.spread_median  # doctest: +SKIP
-    (12, 0.6)
+    >>> import omega_pl
+    >>> root = omega_pl.datasets.sample_data_root()
+    >>> frame = omega_pl.scan_symbol(root, "EURUSD", "M5", start="2025-03-24", end="2025-03-28")
+    >>> s = omega_pl.summarize(frame.collect(), "M5", symbol="EURUSD")
+    >>> s.rows, s.missing_bars, s.spread_median
+    (1392, 0, 0.6)
     """
     tf = Timeframe.parse(timeframe)
     times = _utc_times(frame, time)

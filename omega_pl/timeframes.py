@@ -39,6 +39,13 @@ class Timeframe:
     """A candle timeframe such as ``M5`` or ``H1``.
 
     Build one with :meth:`parse`; ``str(tf)`` gives the canonical name.
+
+    Examples
+    --------
+    >>> from omega_pl import Timeframe
+    >>> tf = Timeframe.parse("h4")
+    >>> tf.name, tf.minutes, tf.every, tf.is_intraday
+    ('H4', 240, '4h', True)
     """
 
     unit: Unit
@@ -104,7 +111,12 @@ def floor_time(expr: str | pl.Expr, timeframe: str | Timeframe) -> pl.Expr:
 
     Examples
     --------
-    >>> df.with_columns(omega_pl.floor_time("time", "H4"))  # doctest: +SKIP
+    >>> from datetime import datetime
+    >>> import polars as pl
+    >>> import omega_pl
+    >>> df = pl.DataFrame({"time": [datetime(2025, 3, 3, 5, 59), datetime(2025, 3, 3, 9, 1)]})
+    >>> df.select(omega_pl.floor_time("time", "H4")).to_series().to_list()
+    [datetime.datetime(2025, 3, 3, 4, 0), datetime.datetime(2025, 3, 3, 8, 0)]
     """
     tf = Timeframe.parse(timeframe)
     return to_expr(expr).dt.truncate(tf.every)
@@ -137,6 +149,16 @@ def resample(frame: FrameT, timeframe: str | Timeframe, *, time: str = "time") -
     SchemaError
         If OHLCV columns are missing, or other columns are present (they have no
         defined aggregation; select them away first).
+
+    Examples
+    --------
+    >>> import omega_pl
+    >>> m5 = omega_pl.datasets.generate_candles("EURUSD", "M5", end="2025-03-17 12:00")
+    >>> h1 = omega_pl.resample(m5, "H1")
+    >>> h1.height, h1["time"][0].isoformat(), h1.columns[:3]
+    (12, '2025-03-17T00:00:00+00:00', ['time', 'bid_open', 'bid_high'])
+    >>> h1["bid_high"][0] == m5["bid_high"].head(12).max()
+    True
     """
     tf = Timeframe.parse(timeframe)
     columns = frame.collect_schema().names()

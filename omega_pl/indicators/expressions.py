@@ -32,6 +32,15 @@ class OmegaExpr:
     close). OHLC methods find the high and low columns by the close column's
     name (``close`` -> ``high``/``low``, ``bid_close`` -> ``bid_high``/
     ``bid_low``) unless ``high=``/``low=`` are given.
+
+    Examples
+    --------
+    >>> import polars as pl
+    >>> import omega_pl
+    >>> df = pl.DataFrame({"bid_high": [1.2, 1.3, 1.25], "bid_low": [1.0, 1.1, 1.15],
+    ...     "bid_close": [1.1, 1.2, 1.2]})
+    >>> df.select(pl.col("bid_close").omega.atr(2).round(4)).to_series().to_list()
+    [None, 0.2, 0.15]
     """
 
     def __init__(self, expr: pl.Expr) -> None:

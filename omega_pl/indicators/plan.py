@@ -77,7 +77,7 @@ from omega_pl.indicators.specs import (
     read_spec_file,
 )
 
-__all__ = ["IndicatorPlan", "plan_indicators", "with_indicators"]
+__all__ = ["IndicatorPlan", "SpecFilePath", "expand_specs", "plan_indicators", "with_indicators"]
 
 FrameT = TypeVar("FrameT", pl.DataFrame, pl.LazyFrame)
 #: The path of a TOML spec file (:func:`~omega_pl.indicators.specs.read_spec_file`).
@@ -139,6 +139,17 @@ class IndicatorPlan:
         indicator running alone; on two cores a batch of ten runs ~12 % faster
         longest-first). The result's columns
         are in the listed order either way.
+
+    Examples
+    --------
+    >>> import omega_pl
+    >>> candles = omega_pl.datasets.generate_candles("EURUSD", "M5", end="2025-03-18")
+    >>> plan = omega_pl.plan_indicators(candles, ["ema:20", "bollinger"])
+    >>> plan.columns  # doctest: +NORMALIZE_WHITESPACE
+    ('bid_close_ema_20', 'bid_close_bollinger_20_2_upper', 'bid_close_bollinger_20_2_middle',
+     'bid_close_bollinger_20_2_lower')
+    >>> plan.apply(candles).columns[-4:] == list(plan.columns)
+    True
     """
 
     exprs: tuple[pl.Expr, ...]
@@ -249,10 +260,10 @@ def _build(
     return expr, dtype
 
 
-def _normalize_specs(
+def expand_specs(
     specs: SpecLike | SpecFilePath | Iterable[SpecLike | SpecFilePath], source: str | None
 ) -> list[SpecLike]:
-    """The specs as a list, every spec file replaced by its tables.
+    """The specs as a list, every spec file replaced by its tables (``ParameterError`` if bad).
 
     A table without its own ``source`` takes the file's default source, unless
     the call names one (``source=``, like ``omega indicators --source``).
@@ -296,6 +307,13 @@ def plan_indicators(
     ``plan_indicators(frame, specs, ...).apply(frame)``; use this to learn the
     output column names (``.columns``) before running anything. Only the
     schema of ``frame`` is read.
+
+    Examples
+    --------
+    >>> import omega_pl
+    >>> candles = omega_pl.datasets.generate_candles("EURUSD", "M5", end="2025-03-18")
+    >>> omega_pl.plan_indicators(candles.lazy(), ["atr:14", {"name": "rsi", "alias": "r"}]).columns
+    ('bid_close_atr_14', 'r')
     """
     schema = _schema_of(frame)
     default = _default_source(schema, source)
@@ -309,7 +327,7 @@ def plan_indicators(
     unnest: list[str] = []
     columns: list[str] = []
     costs: list[float] = []
-    for i, raw in enumerate(_normalize_specs(specs, source)):
+    for i, raw in enumerate(expand_specs(specs, source)):
         spec = parse_spec(raw)
         decl = lookup(spec.name)
         label = repr(raw) if isinstance(raw, str) else spec.label()

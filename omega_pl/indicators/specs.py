@@ -118,6 +118,15 @@ class IndicatorSpec:
     string's positional values are stored under their parameter names);
     defaults are filled in by the indicator. Build one directly or with
     :func:`parse_spec`; :func:`with_indicators` validates it either way.
+
+    Examples
+    --------
+    >>> from omega_pl import IndicatorSpec, parse_spec
+    >>> spec = IndicatorSpec("atr", {"period": 10}, source="ask_close", alias="atr10")
+    >>> spec == parse_spec({"name": "atr", "period": 10, "source": "ask_close", "alias": "atr10"})
+    True
+    >>> spec.label()
+    "atr(period=10, source='ask_close', alias='atr10')"
     """
 
     name: str
@@ -265,6 +274,13 @@ class SpecFile(NamedTuple):
     """A TOML spec file as read by :func:`read_spec_file`.
 
     Unpacks as ``source, indicators = read_spec_file(path)``.
+
+    Examples
+    --------
+    >>> from omega_pl import SpecFile
+    >>> source, indicators = SpecFile("bid_close", [{"name": "atr", "period": 14}])
+    >>> source, indicators[0]["name"]
+    ('bid_close', 'atr')
     """
 
     #: The file's default input column (its top-level ``source``), or ``None``.
