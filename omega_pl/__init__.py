@@ -81,7 +81,6 @@ from omega_pl.io import (
     scan_symbol,
     time_window,
 )
-from omega_pl.memory import release_buffers
 from omega_pl.sessions import daily_clean_mask, market_hours_mask
 from omega_pl.slicer import (
     Candle,
@@ -159,7 +158,6 @@ __all__ = [
     "pip_size",
     "plan_indicators",
     "read_spec_file",
-    "release_buffers",
     "resample",
     "roc",
     "rolling_std",

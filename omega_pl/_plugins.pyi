@@ -6,9 +6,6 @@ import polars as pl
 
 __version__: str
 
-def release_buffers() -> int:
-    """Unmaps the freed large buffers kept for reuse; the bytes released."""
-
 class CandleCsvReader:
     """Reads a candle CSV file in batches of parsed rows (see ``omega_pl._csv``).
 

@@ -11,27 +11,18 @@ pub use omega_kernels as kernels;
 
 use pyo3::prelude::*;
 
-/// Allocate through Polars' own allocator, except large blocks (output
-/// columns), which are mapped on huge pages and kept a few seconds after they
-/// are freed, for the next column to reuse (see `omega_alloc`). Buffers handed
-/// to Polars come back here to be freed, through the Arrow release callback.
+/// Allocate through Polars' own allocator (its `polars.polars._allocator`
+/// capsule), exactly as the pyo3-polars examples do: the plugin and Polars
+/// share one heap, tuned by Polars (see *Memory* in the README), and the
+/// plugin keeps no memory of its own.
 #[global_allocator]
-static ALLOC: omega_alloc::BlockCache<pyo3_polars::PolarsAllocator> =
-    omega_alloc::BlockCache::new(pyo3_polars::PolarsAllocator::new());
-
-/// Returns the freed large buffers the plugin keeps for reuse to the OS at
-/// once, rather than when they expire; the number of bytes released.
-#[pyfunction]
-fn release_buffers() -> usize {
-    ALLOC.release()
-}
+static ALLOC: pyo3_polars::PolarsAllocator = pyo3_polars::PolarsAllocator::new();
 
 /// The extension module; the expressions are found by Polars, not through it.
 #[pymodule]
 fn _plugins(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<csv_reader::CandleCsvReader>()?;
-    m.add_function(wrap_pyfunction!(release_buffers, m)?)?;
     Ok(())
 }
 
