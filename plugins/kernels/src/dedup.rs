@@ -44,7 +44,13 @@ mod tests {
         let mut out = vec![false; t.len()];
         let d = keep_last_of_runs(&t, None, &mut out);
         assert_eq!(out, [true, false, false, true, true, false, true]);
-        assert_eq!(d, Dropped { duplicates: 3, missing: 0 });
+        assert_eq!(
+            d,
+            Dropped {
+                duplicates: 3,
+                missing: 0
+            }
+        );
     }
 
     #[test]
@@ -54,7 +60,13 @@ mod tests {
         let mut out = vec![false; t.len()];
         let d = keep_last_of_runs(&t, Some(&valid), &mut out);
         assert_eq!(out, [false, false, true, false, true]);
-        assert_eq!(d, Dropped { duplicates: 1, missing: 2 });
+        assert_eq!(
+            d,
+            Dropped {
+                duplicates: 1,
+                missing: 2
+            }
+        );
     }
 
     #[test]
@@ -62,7 +74,10 @@ mod tests {
         let mut out: Vec<bool> = vec![];
         assert_eq!(keep_last_of_runs(&[], None, &mut out), Dropped::default());
         let mut out = vec![false; 3];
-        assert_eq!(keep_last_of_runs(&[1, 2, 3], None, &mut out), Dropped::default());
+        assert_eq!(
+            keep_last_of_runs(&[1, 2, 3], None, &mut out),
+            Dropped::default()
+        );
         assert_eq!(out, [true, true, true]);
     }
 }
@@ -83,7 +98,9 @@ pub fn key_order<'a>(chunks: impl IntoIterator<Item = &'a [i64]>) -> Order {
     let mut prev: Option<i64> = None;
     let mut repeated = false;
     for chunk in chunks {
-        let Some(&first) = chunk.first() else { continue };
+        let Some(&first) = chunk.first() else {
+            continue;
+        };
         if let Some(p) = prev {
             if first < p {
                 return Order::Unsorted;
@@ -111,11 +128,20 @@ mod order_tests {
 
     #[test]
     fn classifies_across_chunk_boundaries() {
-        assert_eq!(key_order([&[1, 2][..], &[3][..]]), Order::StrictlyIncreasing);
+        assert_eq!(
+            key_order([&[1, 2][..], &[3][..]]),
+            Order::StrictlyIncreasing
+        );
         assert_eq!(key_order([&[1, 2][..], &[2, 3][..]]), Order::NonDecreasing);
         assert_eq!(key_order([&[1, 3][..], &[2][..]]), Order::Unsorted);
         assert_eq!(key_order([&[2, 1][..]]), Order::Unsorted);
-        assert_eq!(key_order([&[][..], &[5][..], &[][..]]), Order::StrictlyIncreasing);
-        assert_eq!(key_order(std::iter::empty::<&[i64]>()), Order::StrictlyIncreasing);
+        assert_eq!(
+            key_order([&[][..], &[5][..], &[][..]]),
+            Order::StrictlyIncreasing
+        );
+        assert_eq!(
+            key_order(std::iter::empty::<&[i64]>()),
+            Order::StrictlyIncreasing
+        );
     }
 }

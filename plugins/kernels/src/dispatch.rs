@@ -129,7 +129,11 @@ mod tests {
 
     /// Runs `kernel` into `outputs` fresh columns as dispatched and with the
     /// baseline copy forced; both reports and all output bits must agree.
-    fn same_bits<R: PartialEq + Debug>(name: &str, outputs: usize, kernel: impl Fn(&mut [Vec<f64>]) -> R) {
+    fn same_bits<R: PartialEq + Debug>(
+        name: &str,
+        outputs: usize,
+        kernel: impl Fn(&mut [Vec<f64>]) -> R,
+    ) {
         let mut dispatched = vec![vec![0.0; N]; outputs];
         let mut base = vec![vec![0.0; N]; outputs];
         let report = kernel(&mut dispatched);
@@ -137,7 +141,11 @@ mod tests {
         assert_eq!(report, base_report, "{name}: missing report");
         for (k, (a, b)) in dispatched.iter().zip(&base).enumerate() {
             for (i, (x, y)) in a.iter().zip(b).enumerate() {
-                assert_eq!(x.to_bits(), y.to_bits(), "{name}: output {k}, row {i}: {x:e} vs {y:e}");
+                assert_eq!(
+                    x.to_bits(),
+                    y.to_bits(),
+                    "{name}: output {k}, row {i}: {x:e} vs {y:e}"
+                );
             }
         }
     }
@@ -163,7 +171,9 @@ mod tests {
                 let (m, s, hist) = three(o);
                 talib::macd(c, 12, 26, 9, m, s, hist)
             });
-            same_bits(&tag("talib::atr"), 1, |o| talib::atr(h, l, c, 14, &mut o[0]));
+            same_bits(&tag("talib::atr"), 1, |o| {
+                talib::atr(h, l, c, 14, &mut o[0])
+            });
             same_bits(&tag("talib::dmi"), 3, |o| {
                 let (p, m, a) = three(o);
                 talib::dmi(h, l, c, 14, p, m, a)
@@ -172,9 +182,21 @@ mod tests {
                 rolling::rolling_std_two_pass(c, 20, 1, &mut o[0])
             });
             for carry_gaps in [false, true] {
-                same_bits(&tag(&format!("kalman_zscore (carry_gaps: {carry_gaps})")), 1, |o| {
-                    filters::kalman_zscore(c, 100, 0.01, 1e-4, carry_gaps, StdKind::Streaming, &mut o[0])
-                });
+                same_bits(
+                    &tag(&format!("kalman_zscore (carry_gaps: {carry_gaps})")),
+                    1,
+                    |o| {
+                        filters::kalman_zscore(
+                            c,
+                            100,
+                            0.01,
+                            1e-4,
+                            carry_gaps,
+                            StdKind::Streaming,
+                            &mut o[0],
+                        )
+                    },
+                );
             }
             for reseed in [false, true] {
                 same_bits(&tag(&format!("atr (reseed: {reseed})")), 1, |o| {
@@ -182,7 +204,9 @@ mod tests {
                 });
             }
             same_bits(&tag("dmi"), 3, |o| volatility::dmi(h, l, c, 14, three(o)));
-            same_bits(&tag("bollinger"), 3, |o| volatility::bollinger(c, 20, 2.0, StdKind::Streaming, three(o)));
+            same_bits(&tag("bollinger"), 3, |o| {
+                volatility::bollinger(c, 20, 2.0, StdKind::Streaming, three(o))
+            });
             for mean in [ZMean::Rolling, ZMean::Ema(20)] {
                 same_bits(&tag(&format!("zscore ({mean:?})")), 1, |o| {
                     volatility::zscore(c, 100, mean, StdKind::Streaming, &mut o[0])

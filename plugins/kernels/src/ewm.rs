@@ -59,7 +59,10 @@ pub fn ewm_mean(x: &[f64], a: f64, out: &mut [f64]) -> Missing {
         *oi = e.step(*xi, &s);
         nan |= oi.is_nan();
     }
-    Missing { prefix: i, interior: nan }
+    Missing {
+        prefix: i,
+        interior: nan,
+    }
 }
 
 /// The constants of one smoothing factor `a`, shared by every average that
@@ -79,7 +82,11 @@ impl Smoothing {
     #[inline]
     pub fn new(a: f64) -> Self {
         let keep = 1.0 - a;
-        Smoothing { a, keep, unit: keep + a == 1.0 }
+        Smoothing {
+            a,
+            keep,
+            unit: keep + a == 1.0,
+        }
     }
 }
 
@@ -107,7 +114,11 @@ impl Ewm {
     /// The state before any observation.
     #[inline]
     pub fn new() -> Self {
-        Ewm { m: f64::NAN, w: f64::NAN, plain: false }
+        Ewm {
+            m: f64::NAN,
+            w: f64::NAN,
+            plain: false,
+        }
     }
 
     /// Whether the next steps, as long as their input is finite, are
@@ -160,7 +171,11 @@ impl Ewm {
     fn step_general(&mut self, x: f64, s: &Smoothing) -> f64 {
         if !self.started() {
             if x.is_finite() {
-                *self = Ewm { m: x, w: 1.0, plain: s.unit };
+                *self = Ewm {
+                    m: x,
+                    w: 1.0,
+                    plain: s.unit,
+                };
             }
             return self.m;
         }

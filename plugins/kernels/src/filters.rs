@@ -36,7 +36,14 @@ struct Kalman {
 
 impl Kalman {
     fn new(r: f64, q: f64, carry_gaps: bool) -> Self {
-        Kalman { r, q, carry_gaps, state: None, steady: None, lost: false }
+        Kalman {
+            r,
+            q,
+            carry_gaps,
+            state: None,
+            steady: None,
+            lost: false,
+        }
     }
 
     /// Feeds the next close; returns the estimate (`NaN` where missing).
@@ -185,7 +192,13 @@ impl GarchState {
     /// 2000 for 2.16/2.18 and 1000 for 2.20.
     fn start(ret: &[f64], f: usize, g: &Garch, mu_lookback: usize) -> Self {
         let (lrv, mu) = match g.estimate_window {
-            Some(k) => var_mean(ret[f..].iter().copied().filter(|v| !v.is_nan()).take(k.max(1))),
+            Some(k) => var_mean(
+                ret[f..]
+                    .iter()
+                    .copied()
+                    .filter(|v| !v.is_nan())
+                    .take(k.max(1)),
+            ),
             None => {
                 let (lrv, _) = var_mean(ret[f.saturating_sub(1000)..=f].iter().copied());
                 let (_, mu) = var_mean(ret[f.saturating_sub(mu_lookback)..=f].iter().copied());
@@ -198,12 +211,27 @@ impl GarchState {
     /// The state from the raw long-run variance estimate, the mean and the
     /// first counted return.
     fn new(lrv: f64, mu: f64, first: f64, g: &Garch) -> Self {
-        let lrv = if lrv.is_finite() && lrv > 0.0 { lrv } else { 1e-6 };
-        let omega = g.omega.unwrap_or(lrv * f64::max(1e-6, 1.0 - g.alpha - g.beta)).max(0.0);
+        let lrv = if lrv.is_finite() && lrv > 0.0 {
+            lrv
+        } else {
+            1e-6
+        };
+        let omega = g
+            .omega
+            .unwrap_or(lrv * f64::max(1e-6, 1.0 - g.alpha - g.beta))
+            .max(0.0);
         let floor2 = g.sigma_floor * g.sigma_floor;
         let e2 = (first - mu) * (first - mu);
         let v = py_max(py_max(lrv, e2), floor2);
-        GarchState { omega, alpha: g.alpha, beta: g.beta, floor2, mu, e2, v }
+        GarchState {
+            omega,
+            alpha: g.alpha,
+            beta: g.beta,
+            floor2,
+            mu,
+            e2,
+            v,
+        }
     }
 
     /// The state of a window whose returns are `ret[1..]` (position 0 has
@@ -222,7 +250,10 @@ impl GarchState {
     #[inline]
     fn step(&mut self, r: f64) -> f64 {
         if r.is_finite() {
-            self.v = py_max(self.omega + self.alpha * self.e2 + self.beta * self.v, self.floor2);
+            self.v = py_max(
+                self.omega + self.alpha * self.e2 + self.beta * self.v,
+                self.floor2,
+            );
             self.e2 = (r - self.mu) * (r - self.mu);
         }
         self.v
@@ -269,13 +300,20 @@ pub fn garch_volatility(c: &[f64], g: &Garch, out: &mut [f64]) {
     let n = c.len();
     let mut ret = zeroed(n);
     returns(c, g, !g.log_returns, &mut ret);
-    let Some(f) = ret.iter().position(|v| !v.is_nan()) else { return };
+    let Some(f) = ret.iter().position(|v| !v.is_nan()) else {
+        return;
+    };
     let mut st = GarchState::start(&ret, f, g, 2000);
     let mut first_valid = f.saturating_add(g.min_periods.max(0) as usize);
     if let Some(k) = g.estimate_window {
         // No look-ahead: nothing is emitted before the k-th counted return, the
         // last one the estimate uses; fewer than k returns leave every row missing.
-        match ret[f..].iter().enumerate().filter(|(_, v)| !v.is_nan()).nth(k.max(1) - 1) {
+        match ret[f..]
+            .iter()
+            .enumerate()
+            .filter(|(_, v)| !v.is_nan())
+            .nth(k.max(1) - 1)
+        {
             Some((j, _)) => first_valid = first_valid.max(f + j),
             None => return,
         }
@@ -292,7 +330,14 @@ pub fn garch_volatility(c: &[f64], g: &Garch, out: &mut [f64]) {
 }
 
 /// `KALMAN_GARCH_ZSCORE` of SPEC 2.17.
-pub fn kalman_garch_zscore(c: &[f64], r: f64, q: f64, carry_gaps: bool, g: &Garch, out: &mut [f64]) {
+pub fn kalman_garch_zscore(
+    c: &[f64],
+    r: f64,
+    q: f64,
+    carry_gaps: bool,
+    g: &Garch,
+    out: &mut [f64],
+) {
     let n = c.len();
     let (mut km, mut sigma) = (zeroed(n), zeroed(n));
     kalman_mean(c, r, q, carry_gaps, &mut km);
@@ -310,7 +355,12 @@ pub fn kalman_garch_zscore(c: &[f64], r: f64, q: f64, carry_gaps: bool, g: &Garc
 /// Returns of the windows ending in `rows`: `global[t]` is the return from
 /// `c[t−1]` to `c[t]` without forward fill (the `_local` rule), for every
 /// `t` a window of length `len` can reach. Index `t − base` holds row `t`.
-fn local_returns(c: &[f64], g: &Garch, rows: &std::ops::Range<usize>, len: usize) -> (usize, Vec<f64>) {
+fn local_returns(
+    c: &[f64],
+    g: &Garch,
+    rows: &std::ops::Range<usize>,
+    len: usize,
+) -> (usize, Vec<f64>) {
     let base = (rows.start + 1).saturating_sub(len);
     let mut out = zeroed(rows.end.saturating_sub(base));
     returns(&c[base..rows.end], g, false, &mut out);
@@ -352,7 +402,11 @@ impl Clean {
         };
         let bad_close = prefix(&mut |t| c[base + t].is_nan());
         let bad_ret = prefix(&mut |t| !global[t].is_finite());
-        Clean { base, bad_close, bad_ret }
+        Clean {
+            base,
+            bad_close,
+            bad_ret,
+        }
     }
 
     fn count(v: &[u32], lo: usize, hi: usize) -> u32 {
@@ -408,7 +462,11 @@ pub fn garch_volatility_local(
         // Fast path: LANES consecutive full-length clean windows.
         if len >= 3 && i + 1 >= len && i + LANES <= end {
             let starts: [usize; LANES] = std::array::from_fn(|l| i + l + 1 - len);
-            if starts.iter().enumerate().all(|(l, &s)| clean.is_clean(s, i + l)) {
+            if starts
+                .iter()
+                .enumerate()
+                .all(|(l, &s)| clean.is_clean(s, i + l))
+            {
                 if len > min_rows {
                     let v = garch_lanes(&global, starts.map(|s| s - base), len, g);
                     for l in 0..LANES {
@@ -493,7 +551,11 @@ pub fn kalman_garch_zscore_local(
         // Fast path: LANES consecutive full-length clean windows, in lockstep.
         if lookback >= 3 && i + 1 >= lookback && i + LANES <= end {
             let starts: [usize; LANES] = std::array::from_fn(|l| i + l + 1 - lookback);
-            if starts.iter().enumerate().all(|(l, &s)| clean.is_clean(s, i + l)) {
+            if starts
+                .iter()
+                .enumerate()
+                .all(|(l, &s)| clean.is_clean(s, i + l))
+            {
                 if ((lookback - 2) as i64) >= g.min_periods {
                     let mut x: [f64; LANES] = std::array::from_fn(|l| c[starts[l]]);
                     for (j, gain) in gains.iter().enumerate().take(lookback).skip(1) {
@@ -510,7 +572,20 @@ pub fn kalman_garch_zscore_local(
                 continue;
             }
         }
-        out[i - first_row] = kgz_row(c, i, lookback, r, q, carry_gaps, g, &global, base, &gains, &mut scratch, &mut km);
+        out[i - first_row] = kgz_row(
+            c,
+            i,
+            lookback,
+            r,
+            q,
+            carry_gaps,
+            g,
+            &global,
+            base,
+            &gains,
+            &mut scratch,
+            &mut km,
+        );
         i += 1;
     }
 }
@@ -538,7 +613,9 @@ fn kgz_row(
         return f64::NAN;
     }
     // The Kalman mean at the segment's last close, restarted on the segment.
-    let Some(first) = seg.iter().position(|v| !v.is_nan()) else { return f64::NAN };
+    let Some(first) = seg.iter().position(|v| !v.is_nan()) else {
+        return f64::NAN;
+    };
     let km_last = if seg[first..].iter().any(|v| v.is_nan()) {
         if !carry_gaps {
             return f64::NAN; // the reference loses the estimate for good at a gap
@@ -554,11 +631,18 @@ fn kgz_row(
         x
     };
     let ret = window_returns(global, start - base, m, scratch);
-    let Some(f) = ret.iter().position(|v| v.is_finite()) else { return f64::NAN };
+    let Some(f) = ret.iter().position(|v| v.is_finite()) else {
+        return f64::NAN;
+    };
     if ((m - 1) as i64) - (f as i64) < g.min_periods {
         return f64::NAN;
     }
-    kgz_value(c[i], km_last, GarchState::run_to_end(ret, f, g, 1000), g.scale)
+    kgz_value(
+        c[i],
+        km_last,
+        GarchState::run_to_end(ret, f, g, 1000),
+        g.scale,
+    )
 }
 
 #[cfg(test)]
@@ -584,7 +668,9 @@ mod tests {
 
     #[test]
     fn fused_kalman_zscore_equals_the_three_steps() {
-        let mut c: Vec<f64> = (0..400).map(|i| 1.1 + 1e-3 * (f64::from(i) * 0.21).sin()).collect();
+        let mut c: Vec<f64> = (0..400)
+            .map(|i| 1.1 + 1e-3 * (f64::from(i) * 0.21).sin())
+            .collect();
         c[..3].fill(N);
         c[150..170].fill(1.2); // flat residuals: zero std, 0/0
         c[300] = N; // reference: missing for good; carried: one gap row
@@ -598,10 +684,14 @@ mod tests {
                 let mut want = vec![0.0; c.len()];
                 z_from(&res, &sd, &mut want);
                 let mut got = vec![0.0; c.len()];
-                let missing = kalman_zscore(&c, window, 0.01, 1.0, carry, StdKind::Streaming, &mut got);
+                let missing =
+                    kalman_zscore(&c, window, 0.01, 1.0, carry, StdKind::Streaming, &mut got);
                 assert!(missing.holds_for(&got), "{missing:?}");
                 for (g, w) in got.iter().zip(&want) {
-                    assert!(g.to_bits() == w.to_bits() || g.is_nan() && w.is_nan(), "{g} vs {w}");
+                    assert!(
+                        g.to_bits() == w.to_bits() || g.is_nan() && w.is_nan(),
+                        "{g} vs {w}"
+                    );
                 }
             }
         }
@@ -610,20 +700,28 @@ mod tests {
     #[test]
     fn garch_reference_collapse() {
         // LRV is always the 1e-6 fallback and mu the first return (SPEC 2.16).
-        let c: Vec<f64> = (0..80).map(|i| 1.0 + 0.01 * ((i * 7 % 11) as f64)).collect();
+        let c: Vec<f64> = (0..80)
+            .map(|i| 1.0 + 0.01 * ((i * 7 % 11) as f64))
+            .collect();
         let mut out = vec![0.0; c.len()];
         let g = Garch::default();
         garch_volatility(&c, &g, &mut out);
         assert!(out[..51].iter().all(|v| v.is_nan()));
         assert!(out[51..].iter().all(|v| v.is_finite() && *v > 0.0));
-        let bad = Garch { alpha: 0.5, beta: 0.5, ..g };
+        let bad = Garch {
+            alpha: 0.5,
+            beta: 0.5,
+            ..g
+        };
         garch_volatility(&c, &bad, &mut out);
         assert!(out.iter().all(|v| v.is_nan()));
     }
 
     #[test]
     fn garch_local_first_value_at_row_51() {
-        let c: Vec<f64> = (0..60).map(|i| 1.0 + 0.01 * ((i * 7 % 11) as f64)).collect();
+        let c: Vec<f64> = (0..60)
+            .map(|i| 1.0 + 0.01 * ((i * 7 % 11) as f64))
+            .collect();
         let mut out = vec![0.0; c.len()];
         garch_volatility_local(&c, 400, &Garch::default(), 0..c.len(), &mut out);
         assert!(out[..51].iter().all(|v| v.is_nan()));
@@ -638,7 +736,10 @@ mod tests {
     fn kalman_garch_local_needs_two_closes() {
         let c = [1.0, 1.1, 1.2];
         let mut out = vec![0.0; 3];
-        let g = Garch { min_periods: 0, ..Garch::default() };
+        let g = Garch {
+            min_periods: 0,
+            ..Garch::default()
+        };
         kalman_garch_zscore_local(&c, 1, 0.01, 1.0, false, &g, 0..3, &mut out);
         assert!(out.iter().all(|v| v.is_nan()));
         kalman_garch_zscore_local(&c, 3, 0.01, 1.0, false, &g, 0..3, &mut out);

@@ -19,12 +19,18 @@ pub struct Missing {
 impl Missing {
     /// Everything is missing: all `len` rows are `NaN`.
     pub fn all(len: usize) -> Self {
-        Missing { prefix: len, interior: false }
+        Missing {
+            prefix: len,
+            interior: false,
+        }
     }
 
     /// Nothing is known beyond the rows being `NaN` wherever they are.
     pub fn unknown() -> Self {
-        Missing { prefix: 0, interior: true }
+        Missing {
+            prefix: 0,
+            interior: true,
+        }
     }
 
     /// Checks the claim against `out` (kernel tests, and a debug assertion in
@@ -70,7 +76,10 @@ impl Watch {
 
     /// The report for the rows seen.
     pub fn report(&self) -> Missing {
-        Missing { prefix: self.first_value.unwrap_or(self.rows), interior: self.interior }
+        Missing {
+            prefix: self.first_value.unwrap_or(self.rows),
+            interior: self.interior,
+        }
     }
 }
 
@@ -90,7 +99,9 @@ mod tests {
     #[test]
     fn kernel_reports_hold() {
         let nan = f64::NAN;
-        let mut x: Vec<f64> = (0..1100).map(|i| 1.1 + 1e-3 * (f64::from(i) * 0.7).sin()).collect();
+        let mut x: Vec<f64> = (0..1100)
+            .map(|i| 1.1 + 1e-3 * (f64::from(i) * 0.7).sin())
+            .collect();
         x[..4].fill(nan);
         x[60] = nan;
         x[100] = f64::INFINITY;
@@ -102,11 +113,17 @@ mod tests {
         for (i, x) in series.iter().enumerate() {
             let (h, l) = (&y[..x.len()], &z[..x.len()]);
             let n = x.len();
-            let check = |what: &str, m: Missing, out: &[f64]| assert!(m.holds_for(out), "series {i}, {what}: {m:?}");
+            let check = |what: &str, m: Missing, out: &[f64]| {
+                assert!(m.holds_for(out), "series {i}, {what}: {m:?}")
+            };
             for p in [1, 2, 14] {
                 let mut o = vec![0.0; n];
                 let mut o3 = [vec![0.0; n], vec![0.0; n], vec![0.0; n]];
-                check("ema", crate::ewm::ewm_mean(x, 2.0 / (p as f64 + 1.0), &mut o), &o);
+                check(
+                    "ema",
+                    crate::ewm::ewm_mean(x, 2.0 / (p as f64 + 1.0), &mut o),
+                    &o,
+                );
                 check("sma", crate::rolling::roll_mean(x, p, &mut o), &o);
                 check("roc", crate::momentum::roc(x, p, &mut o), &o);
                 check("momentum", crate::momentum::momentum(x, p, &mut o), &o);
@@ -114,11 +131,27 @@ mod tests {
                 check("tema", crate::momentum::tema(x, p, &mut o), &o);
                 check("rsi", crate::momentum::rsi(x, p, &mut o).unwrap(), &o);
                 check("atr", crate::volatility::atr(h, l, x, p, false, &mut o), &o);
-                check("atr reseed", crate::volatility::atr(h, l, x, p, true, &mut o), &o);
-                check("kalman", crate::filters::kalman_mean(x, 0.01, 1.0, false, &mut o), &o);
-                check("kalman carry", crate::filters::kalman_mean(x, 0.01, 1.0, true, &mut o), &o);
+                check(
+                    "atr reseed",
+                    crate::volatility::atr(h, l, x, p, true, &mut o),
+                    &o,
+                );
+                check(
+                    "kalman",
+                    crate::filters::kalman_mean(x, 0.01, 1.0, false, &mut o),
+                    &o,
+                );
+                check(
+                    "kalman carry",
+                    crate::filters::kalman_mean(x, 0.01, 1.0, true, &mut o),
+                    &o,
+                );
                 if p > 1 {
-                    check("two-pass std", crate::rolling::rolling_std_two_pass(x, p, 1, &mut o), &o);
+                    check(
+                        "two-pass std",
+                        crate::rolling::rolling_std_two_pass(x, p, 1, &mut o),
+                        &o,
+                    );
                 }
                 let [a, b, c] = &mut o3;
                 let ms = crate::momentum::macd(x, p, p + 3, p, (a, b, c)).unwrap();
@@ -126,10 +159,15 @@ mod tests {
                 let [a, b, c] = &mut o3;
                 let ms = crate::volatility::dmi(h, l, x, p, (a, b, c)).unwrap();
                 o3.iter().zip(ms).for_each(|(o, m)| check("dmi", m, o));
-                for std in [crate::volatility::StdKind::Streaming, crate::volatility::StdKind::Exact] {
+                for std in [
+                    crate::volatility::StdKind::Streaming,
+                    crate::volatility::StdKind::Exact,
+                ] {
                     let [a, b, c] = &mut o3;
                     let ms = crate::volatility::bollinger(x, p, 2.0, std, (a, b, c));
-                    o3.iter().zip(ms).for_each(|(o, m)| check("bollinger", m, o));
+                    o3.iter()
+                        .zip(ms)
+                        .for_each(|(o, m)| check("bollinger", m, o));
                 }
             }
         }
@@ -141,12 +179,21 @@ mod tests {
         assert!(Missing::all(2).holds_for(&[nan, nan]));
         assert!(!Missing::all(2).holds_for(&[nan, 1.0]));
         assert!(Missing::unknown().holds_for(&[1.0, nan]));
-        let m = Missing { prefix: 1, interior: false };
+        let m = Missing {
+            prefix: 1,
+            interior: false,
+        };
         assert!(m.holds_for(&[nan, 1.0, 2.0]));
         assert!(!m.holds_for(&[nan, 1.0, nan]));
         assert!(!m.holds_for(&[]));
         assert!(any_nan(&[1.0, nan]) && !any_nan(&[1.0, f64::INFINITY]) && !any_nan(&[]));
-        for values in [&[][..], &[nan, nan], &[nan, 1.0, 2.0], &[1.0, nan, 2.0], &[nan, 1.0, nan]] {
+        for values in [
+            &[][..],
+            &[nan, nan],
+            &[nan, 1.0, 2.0],
+            &[1.0, nan, 2.0],
+            &[nan, 1.0, nan],
+        ] {
             let mut w = Watch::default();
             values.iter().for_each(|&v| w.see(v));
             let m = w.report();
@@ -156,7 +203,10 @@ mod tests {
             halves.see_all(b);
             assert_eq!(halves.report(), m);
             assert!(m.holds_for(values), "{values:?}: {m:?}");
-            assert_eq!(m.interior, values.iter().skip_while(|v| v.is_nan()).any(|v| v.is_nan()));
+            assert_eq!(
+                m.interior,
+                values.iter().skip_while(|v| v.is_nan()).any(|v| v.is_nan())
+            );
         }
     }
 }

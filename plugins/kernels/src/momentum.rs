@@ -109,7 +109,13 @@ pub fn roc(c: &[f64], period: usize, out: &mut [f64]) -> Missing {
 /// `MOM(period)` of SPEC 3.3: `C_t − C_{t−p}` when both are finite.
 pub fn momentum(c: &[f64], period: usize, out: &mut [f64]) -> Missing {
     // A select, not a branch, so the loop vectorises.
-    lagged(c, period, out, |now, prev| if now.is_finite() & prev.is_finite() { now - prev } else { f64::NAN })
+    lagged(c, period, out, |now, prev| {
+        if now.is_finite() & prev.is_finite() {
+            now - prev
+        } else {
+            f64::NAN
+        }
+    })
 }
 
 /// `out[t] = f(c[t], c[t − period])`, missing for the first `period` rows
@@ -125,7 +131,10 @@ fn lagged(c: &[f64], period: usize, out: &mut [f64], f: impl Fn(f64, f64) -> f64
         *o = f(now, prev);
         nan |= o.is_nan();
     }
-    Missing { prefix: first, interior: nan || n < out.len() }
+    Missing {
+        prefix: first,
+        interior: nan || n < out.len(),
+    }
 }
 
 /// The port's EMA `REMA(span)` of SPEC 3.0 one row at a time: `a = 2/(span+1)`;
@@ -142,7 +151,12 @@ struct Rema {
 impl Rema {
     fn new(span: usize) -> Self {
         let a = 2.0 / (span as f64 + 1.0);
-        Rema { a, keep: 1.0 - a, e: f64::NAN, started: false }
+        Rema {
+            a,
+            keep: 1.0 - a,
+            e: f64::NAN,
+            started: false,
+        }
     }
 
     #[inline(always)]
@@ -177,7 +191,11 @@ pub fn dema(x: &[f64], span: usize, out: &mut [f64]) -> Missing {
         for (xi, o) in x.iter().zip(o.iter_mut()) {
             let a = e1.step(*xi);
             let b = e2.step(a);
-            *o = if a.is_finite() && b.is_finite() { 2.0 * a - b } else { f64::NAN };
+            *o = if a.is_finite() && b.is_finite() {
+                2.0 * a - b
+            } else {
+                f64::NAN
+            };
         }
         watch.see_all(o);
     }
@@ -213,7 +231,9 @@ pub(crate) mod tests {
 
     /// A series over several kernel blocks with gaps, infinities, a flat run.
     pub(crate) fn gappy(n: usize) -> Vec<f64> {
-        let mut x: Vec<f64> = (0..n).map(|i| 1.1 + 1e-3 * (i as f64 * 0.37).sin() * (i as f64 * 0.011).cos()).collect();
+        let mut x: Vec<f64> = (0..n)
+            .map(|i| 1.1 + 1e-3 * (i as f64 * 0.37).sin() * (i as f64 * 0.011).cos())
+            .collect();
         x[..3].fill(N);
         x[300..305].fill(N);
         x[511] = N;
@@ -232,8 +252,14 @@ pub(crate) mod tests {
             let (mut g, mut l) = (Ewm::new(), Ewm::new());
             for t in 0..x.len() {
                 let d = if t > 0 { x[t] - x[t - 1] } else { N };
-                let (gain, loss) =
-                    if d.is_finite() { (if d < 0.0 { 0.0 } else { d }, if -d < 0.0 { 0.0 } else { -d }) } else { (N, N) };
+                let (gain, loss) = if d.is_finite() {
+                    (
+                        if d < 0.0 { 0.0 } else { d },
+                        if -d < 0.0 { 0.0 } else { -d },
+                    )
+                } else {
+                    (N, N)
+                };
                 let want = 100.0 - 100.0 / (1.0 + g.step(gain, &s) / l.step(loss, &s));
                 assert_eq!(out[t].to_bits(), want.to_bits(), "period {period} row {t}");
             }
@@ -261,7 +287,11 @@ pub(crate) mod tests {
                 let mi = ef.step(x[t], &sf) - es.step(x[t], &ss);
                 let si = eg.step(mi, &sg);
                 for (got, want) in [(m[t], mi), (s[t], si), (h[t], mi - si)] {
-                    assert_eq!(got.to_bits(), want.to_bits(), "({fast}, {slow}, {signal}) row {t}");
+                    assert_eq!(
+                        got.to_bits(),
+                        want.to_bits(),
+                        "({fast}, {slow}, {signal}) row {t}"
+                    );
                 }
             }
         }

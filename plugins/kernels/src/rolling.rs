@@ -76,7 +76,10 @@ struct SumState {
 
 impl Streaming for SumState {
     fn reset(&mut self, first_of_window: f64) {
-        *self = SumState { last: first_of_window, ..SumState::default() };
+        *self = SumState {
+            last: first_of_window,
+            ..SumState::default()
+        };
     }
     fn add(&mut self, v: f64) {
         if missing(v) {
@@ -205,7 +208,10 @@ fn div_count<const FMA: bool>(d: f64, k: f64, r: f64) -> f64 {
 impl<const FMA: bool> Streaming for VarState<FMA> {
     #[inline(always)]
     fn reset(&mut self, first_of_window: f64) {
-        *self = VarState { last: first_of_window, ..VarState::default() };
+        *self = VarState {
+            last: first_of_window,
+            ..VarState::default()
+        };
     }
     #[inline(always)]
     fn add(&mut self, v: f64) {
@@ -305,7 +311,10 @@ pub struct StreamingMean {
 impl StreamingMean {
     /// An empty window of `w` rows (`w = 0`: every result missing).
     pub fn new(w: usize) -> Self {
-        StreamingMean { w, state: SumState::default() }
+        StreamingMean {
+            w,
+            state: SumState::default(),
+        }
     }
 
     /// The mean of the window ending at row `t` of `x`; call for rows
@@ -348,7 +357,14 @@ impl<const FMA: bool> StreamingStd<FMA> {
     /// value ever leaves such a window.
     pub fn new(w: usize, ddof: usize, rows: usize) -> Self {
         let ring = vec![0.0; w.min(rows).max(1)];
-        StreamingStd { w, ddof, state: VarState::default(), ring, slot: 0, rows: 0 }
+        StreamingStd {
+            w,
+            ddof,
+            state: VarState::default(),
+            ring,
+            slot: 0,
+            rows: 0,
+        }
     }
 
     /// Appends the next row's value; returns the variance of the window
@@ -387,7 +403,12 @@ impl<const FMA: bool> StreamingStd<FMA> {
 /// bit for bit. `FMA` as for [`StreamingStd`]; inlined, so that the caller's
 /// target features apply.
 #[inline(always)]
-pub fn roll_mean_std<const FMA: bool>(x: &[f64], w: usize, ddof: usize, mut f: impl FnMut(usize, &[f64], &[f64])) {
+pub fn roll_mean_std<const FMA: bool>(
+    x: &[f64],
+    w: usize,
+    ddof: usize,
+    mut f: impl FnMut(usize, &[f64], &[f64]),
+) {
     struct Both<const FMA: bool>(SumState, VarState<FMA>);
     impl<const FMA: bool> Streaming for Both<FMA> {
         #[inline(always)]
@@ -535,7 +556,9 @@ pub fn rolling_std_two_pass(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) -
 /// knows the length and vectorises the lane loops).
 #[inline(always)]
 fn lanes<const L: usize>(x: &[f64], at: usize) -> &[f64; L] {
-    x[at..at + L].try_into().expect("the span holds w + L - 1 values")
+    x[at..at + L]
+        .try_into()
+        .expect("the span holds w + L - 1 values")
 }
 
 /// Exact rolling extreme (`max` when `MAX`, else `min`) of complete windows,
@@ -582,7 +605,11 @@ fn roll_extreme<const MAX: bool>(x: &[f64], w: usize, out: &mut [f64]) {
         if missing(x[t]) {
             last_missing = Some(t);
         }
-        out[t] = if complete_window(t, w, last_missing) { pick(bwd[t + 1 - w], out[t]) } else { f64::NAN };
+        out[t] = if complete_window(t, w, last_missing) {
+            pick(bwd[t + 1 - w], out[t])
+        } else {
+            f64::NAN
+        };
     }
     out[n..].fill(f64::NAN);
 }
@@ -610,15 +637,27 @@ mod tests {
     }
 
     fn same(a: &[f64], b: &[f64]) -> bool {
-        a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
+        a.len() == b.len()
+            && a.iter()
+                .zip(b)
+                .all(|(x, y)| x == y || (x.is_nan() && y.is_nan()))
     }
 
     #[test]
     fn mean_sum_windows_and_gaps() {
         let x = [1.0, 2.0, 3.0, N, 5.0, 6.0, 7.0];
-        assert!(same(&run(|x, o| roll_mean(x, 2, o), &x), &[N, 1.5, 2.5, N, N, 5.5, 6.5]));
-        assert!(same(&run(|x, o| roll_sum(x, 3, o), &x), &[N, N, 6.0, N, N, N, 18.0]));
-        assert!(same(&run(|x, o| roll_mean(x, 1, o), &x), &[1.0, 2.0, 3.0, N, 5.0, 6.0, 7.0]));
+        assert!(same(
+            &run(|x, o| roll_mean(x, 2, o), &x),
+            &[N, 1.5, 2.5, N, N, 5.5, 6.5]
+        ));
+        assert!(same(
+            &run(|x, o| roll_sum(x, 3, o), &x),
+            &[N, N, 6.0, N, N, N, 18.0]
+        ));
+        assert!(same(
+            &run(|x, o| roll_mean(x, 1, o), &x),
+            &[1.0, 2.0, 3.0, N, 5.0, 6.0, 7.0]
+        ));
     }
 
     #[test]
@@ -644,7 +683,9 @@ mod tests {
         let tp = run(|x, o| rolling_std_two_pass(x, 8, 0, o), &x);
         assert_eq!(tp[7], 2.0);
         // w = 1 with ddof 1 is always missing.
-        assert!(run(|x, o| roll_std(x, 1, 1, o), &x).iter().all(|v| v.is_nan()));
+        assert!(run(|x, o| roll_std(x, 1, 1, o), &x)
+            .iter()
+            .all(|v| v.is_nan()));
     }
 
     #[test]
@@ -658,11 +699,14 @@ mod tests {
                     }
                     let win = &x[t + 1 - w..=t];
                     let mean = win.iter().fold(0.0, |a, v| a + v) / w as f64;
-                    (win.iter().fold(0.0, |a, v| a + (v - mean) * (v - mean)) / (w - ddof) as f64).sqrt()
+                    (win.iter().fold(0.0, |a, v| a + (v - mean) * (v - mean)) / (w - ddof) as f64)
+                        .sqrt()
                 })
                 .collect()
         }
-        let mut x: Vec<f64> = (0..700).map(|i| 1.1 + 1e-3 * (f64::from(i) * 0.61).cos()).collect();
+        let mut x: Vec<f64> = (0..700)
+            .map(|i| 1.1 + 1e-3 * (f64::from(i) * 0.61).cos())
+            .collect();
         x[40] = f64::NAN;
         x[300] = f64::INFINITY;
         x[400..460].fill(1.3);
@@ -678,7 +722,9 @@ mod tests {
 
     #[test]
     fn streaming_std_equals_roll_std() {
-        let mut x: Vec<f64> = (0..300).map(|i| (f64::from(i) * 0.37).sin() * 1e-3 + 1.1).collect();
+        let mut x: Vec<f64> = (0..300)
+            .map(|i| (f64::from(i) * 0.37).sin() * 1e-3 + 1.1)
+            .collect();
         x[7] = f64::NAN;
         x[120] = f64::INFINITY;
         x[121..140].fill(1.25);
@@ -686,10 +732,18 @@ mod tests {
             for ddof in [0, 1] {
                 let want = run(|x, o| roll_std(x, w, ddof, o), &x);
                 let mut s = StreamingStd::<false>::new(w, ddof, x.len());
-                let got: Vec<f64> = x.iter().map(|&v| s.push_variance(v)).map(|(n, d)| std_from(n, d)).collect();
+                let got: Vec<f64> = x
+                    .iter()
+                    .map(|&v| s.push_variance(v))
+                    .map(|(n, d)| std_from(n, d))
+                    .collect();
                 assert!(same(&got, &want), "w={w} ddof={ddof}");
                 let mut s = StreamingStd::<true>::new(w, ddof, x.len());
-                let got: Vec<f64> = x.iter().map(|&v| s.push_variance(v)).map(|(n, d)| std_from(n, d)).collect();
+                let got: Vec<f64> = x
+                    .iter()
+                    .map(|&v| s.push_variance(v))
+                    .map(|(n, d)| std_from(n, d))
+                    .collect();
                 assert!(same(&got, &want), "fma: w={w} ddof={ddof}");
             }
         }
@@ -714,7 +768,11 @@ mod tests {
                 let d = if i % 2 == 0 {
                     let mant = 1.0 + (next() >> 11) as f64 / (1u64 << 53) as f64;
                     let d = mant * 2f64.powi((u % 1800) as i32 - 900);
-                    if u & 1 == 1 { -d } else { d }
+                    if u & 1 == 1 {
+                        -d
+                    } else {
+                        d
+                    }
                 } else {
                     let q = 1.0 + (next() >> 11) as f64 / (1u64 << 53) as f64;
                     let q = q * 2f64.powi((u % 200) as i32 - 100);
@@ -735,24 +793,49 @@ mod tests {
             assert_eq!(got.to_bits(), want.to_bits(), "{d:e} / {k}");
             let q = d * (1.0 / k);
             let ulp = f64::from_bits(want.to_bits() + 1) - want;
-            assert!((q - d / k).abs() > ulp / 2.0, "{d:e} / {k} is not a hard case");
+            assert!(
+                (q - d / k).abs() > ulp / 2.0,
+                "{d:e} / {k} is not a hard case"
+            );
         }
-        for d in [0.0, -0.0, f64::NAN, f64::INFINITY, 1e-310, 1e305, f64::MIN_POSITIVE] {
-            assert_eq!(div_count::<true>(d, 3.0, 1.0 / 3.0).to_bits(), (d / 3.0).to_bits(), "{d:e}");
+        for d in [
+            0.0,
+            -0.0,
+            f64::NAN,
+            f64::INFINITY,
+            1e-310,
+            1e305,
+            f64::MIN_POSITIVE,
+        ] {
+            assert_eq!(
+                div_count::<true>(d, 3.0, 1.0 / 3.0).to_bits(),
+                (d / 3.0).to_bits(),
+                "{d:e}"
+            );
         }
     }
 
     #[test]
     fn extremes() {
         let x = [3.0, 1.0, 4.0, 1.0, 5.0, N, 2.0, 6.0, 5.0];
-        assert!(same(&run(|x, o| roll_max(x, 3, o), &x), &[N, N, 4.0, 4.0, 5.0, N, N, N, 6.0]));
-        assert!(same(&run(|x, o| roll_min(x, 2, o), &x), &[N, 1.0, 1.0, 1.0, 1.0, N, N, 2.0, 5.0]));
+        assert!(same(
+            &run(|x, o| roll_max(x, 3, o), &x),
+            &[N, N, 4.0, 4.0, 5.0, N, N, N, 6.0]
+        ));
+        assert!(same(
+            &run(|x, o| roll_min(x, 2, o), &x),
+            &[N, 1.0, 1.0, 1.0, 1.0, N, N, 2.0, 5.0]
+        ));
     }
 
     #[test]
     fn empty_and_short() {
         assert!(run(|x, o| roll_mean(x, 3, o), &[]).is_empty());
-        assert!(run(|x, o| roll_std(x, 5, 1, o), &[1.0, 2.0]).iter().all(|v| v.is_nan()));
-        assert!(run(|x, o| roll_max(x, 5, o), &[1.0]).iter().all(|v| v.is_nan()));
+        assert!(run(|x, o| roll_std(x, 5, 1, o), &[1.0, 2.0])
+            .iter()
+            .all(|v| v.is_nan()));
+        assert!(run(|x, o| roll_max(x, 5, o), &[1.0])
+            .iter()
+            .all(|v| v.is_nan()));
     }
 }

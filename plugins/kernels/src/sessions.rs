@@ -101,7 +101,7 @@ mod tests {
     fn weekly_boundaries_in_aedt() {
         let off = 11 * H; // AEDT
         let sunday = SUN_2025_04_06 - 7 * D; // 2025-03-30, AEDT all week
-        // Opens Sunday 20:00 UTC (= Monday 07:00 AEDT).
+                                             // Opens Sunday 20:00 UTC (= Monday 07:00 AEDT).
         assert!(!is_open_local(sunday + 20 * H - 1, off));
         assert!(is_open_local(sunday + 20 * H, off));
         // Closes Friday 20:00 UTC (= Saturday 07:00 AEDT).
@@ -129,7 +129,10 @@ mod tests {
         // One transition: AEDT until 2025-04-05 16:00 UTC, AEST after.
         let tr = [SUN_2025_04_06 - 8 * H];
         let offs = [11 * H, 10 * H];
-        let table = OffsetTable { transitions_us: &tr, offsets_us: &offs };
+        let table = OffsetTable {
+            transitions_us: &tr,
+            offsets_us: &offs,
+        };
         table.validate().unwrap();
         let before = SUN_2025_04_06 - 7 * D + 20 * H; // Sunday 20:00 UTC in AEDT: open
         let after = SUN_2025_04_06 + 7 * D + 20 * H; // Sunday 20:00 UTC in AEST: closed
@@ -141,15 +144,24 @@ mod tests {
 
     #[test]
     fn bad_tables_are_rejected() {
-        let bad = OffsetTable { transitions_us: &[1, 1], offsets_us: &[0, 0, 0] };
+        let bad = OffsetTable {
+            transitions_us: &[1, 1],
+            offsets_us: &[0, 0, 0],
+        };
         assert!(bad.validate().is_err());
-        let bad = OffsetTable { transitions_us: &[1], offsets_us: &[0] };
+        let bad = OffsetTable {
+            transitions_us: &[1],
+            offsets_us: &[0],
+        };
         assert!(bad.validate().is_err());
     }
 
     #[test]
     fn empty_input() {
-        let table = OffsetTable { transitions_us: &[], offsets_us: &[0] };
+        let table = OffsetTable {
+            transitions_us: &[],
+            offsets_us: &[0],
+        };
         let mut out: Vec<bool> = vec![];
         market_hours_mask(&[], table, &mut out);
         assert!(out.is_empty());

@@ -212,7 +212,12 @@ pub fn sma(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
 /// and `combine` of their values written from the row where the last is
 /// seeded; lookback `D·(period − 1)`. `period = 1` copies the input.
 #[inline(always)]
-fn ema_chain<const D: usize>(x: &[f64], period: usize, out: &mut [f64], combine: impl Fn(&[f64; D]) -> f64) -> Missing {
+fn ema_chain<const D: usize>(
+    x: &[f64],
+    period: usize,
+    out: &mut [f64],
+    combine: impl Fn(&[f64; D]) -> f64,
+) -> Missing {
     let lookback = D * period.saturating_sub(1);
     let Some((b, n)) = prepare(&[x], &mut [&mut *out], period >= MA_MIN_PERIOD, lookback) else {
         return Missing::all(out.len());
@@ -523,11 +528,18 @@ pub fn bbands(
     };
     let lens = [upper.len(), middle.len(), lower.len()];
     let x = &x[b..n];
-    let (upper, middle, lower) = (&mut upper[b + lookback..n], &mut middle[b + lookback..n], &mut lower[b + lookback..n]);
+    let (upper, middle, lower) = (
+        &mut upper[b + lookback..n],
+        &mut middle[b + lookback..n],
+        &mut lower[b + lookback..n],
+    );
     let mut sum = MovingSum::new(&x[..lookback]);
     let mut var = RollingVar::new(x, period);
     let (mut nan, mut middle_nan) = (false, false);
-    let blocks = upper.chunks_mut(BLOCK).zip(middle.chunks_mut(BLOCK)).zip(lower.chunks_mut(BLOCK));
+    let blocks = upper
+        .chunks_mut(BLOCK)
+        .zip(middle.chunks_mut(BLOCK))
+        .zip(lower.chunks_mut(BLOCK));
     for (k, ((u, m), l)) in blocks.enumerate() {
         let first = lookback + k * BLOCK;
         // Sequential: the mean and (in `upper`, for now) the variance.
@@ -597,7 +609,13 @@ pub fn stddev(x: &[f64], period: usize, nbdev: f64, out: &mut [f64]) -> Missing 
 /// `TA_ROC(period)`: `(x / x[-period] − 1) · 100`, and `0` when
 /// `x[-period] == 0`. Lookback `period`.
 pub fn roc(x: &[f64], period: usize, out: &mut [f64]) -> Missing {
-    lagged(x, period, out, |v, old| if old != 0.0 { ((v / old) - 1.0) * 100.0 } else { 0.0 })
+    lagged(x, period, out, |v, old| {
+        if old != 0.0 {
+            ((v / old) - 1.0) * 100.0
+        } else {
+            0.0
+        }
+    })
 }
 
 /// `TA_MOM(period)`: `x − x[-period]`. Lookback `period`.
@@ -877,7 +895,10 @@ mod tests {
 
     fn check(out: &[f64], missing: Missing) {
         assert!(!out.contains(&UNWRITTEN), "row left unwritten: {out:?}");
-        assert!(missing.holds_for(out), "{missing:?} does not hold for {out:?}");
+        assert!(
+            missing.holds_for(out),
+            "{missing:?} does not hold for {out:?}"
+        );
     }
 
     /// Equal as numbers, `NaN` matching `NaN`, within `tol` absolute.

@@ -1,14 +1,14 @@
 //! Range and dispersion indicators: true range, atr, dmi, bollinger,
 //! choppiness, zscore (SPEC P3, 2.7, 2.8, 2.10, 2.11, 2.15).
 
-use crate::ewm::{alpha_from_alpha, alpha_from_span, ewm_mean, Ewm, ParamError, Smoothing};
-use crate::rolling::{
-    roll_max, roll_mean, roll_mean_std, roll_min, roll_std, roll_std_exact, roll_sum, std_from, StreamingMean,
-    StreamingStd,
-};
 use crate::buffer::zeroed;
+use crate::ewm::{alpha_from_alpha, alpha_from_span, ewm_mean, Ewm, ParamError, Smoothing};
 use crate::keep_if;
 use crate::missing::{Missing, Watch};
+use crate::rolling::{
+    roll_max, roll_mean, roll_mean_std, roll_min, roll_std, roll_std_exact, roll_sum, std_from,
+    StreamingMean, StreamingStd,
+};
 
 /// `TR` of SPEC P3: the largest of `|H−L|`, `|H−C_{t−1}|`, `|L−C_{t−1}|`,
 /// skipping missing terms; missing only if all three are.
@@ -334,15 +334,29 @@ struct BandWriter<'a> {
 
 impl<'a> BandWriter<'a> {
     fn new(k: f64, out: Bands<'a>) -> Self {
-        BandWriter { k, out, watch: Default::default() }
+        BandWriter {
+            k,
+            out,
+            watch: Default::default(),
+        }
     }
 
     #[inline(always)]
     fn write(&mut self, first: usize, means: &[f64], stds: &[f64]) {
         let (k, rows) = (self.k, first..first + means.len());
         let (upper, middle, lower) = &mut self.out;
-        let (u, m, l) = (&mut upper[rows.clone()], &mut middle[rows.clone()], &mut lower[rows]);
-        for ((((u, m), l), mean), sd) in u.iter_mut().zip(m.iter_mut()).zip(l.iter_mut()).zip(means).zip(stds) {
+        let (u, m, l) = (
+            &mut upper[rows.clone()],
+            &mut middle[rows.clone()],
+            &mut lower[rows],
+        );
+        for ((((u, m), l), mean), sd) in u
+            .iter_mut()
+            .zip(m.iter_mut())
+            .zip(l.iter_mut())
+            .zip(means)
+            .zip(stds)
+        {
             (*u, *m, *l) = (mean + k * sd, *mean, mean - k * sd);
         }
         self.watch[0].see_all(u);
@@ -367,7 +381,11 @@ pub fn choppiness(h: &[f64], l: &[f64], c: &[f64], period: usize, out: &mut [f64
     let denom = (period as f64).log10();
     for ((o, s), lo) in out.iter_mut().zip(&s).zip(&lo) {
         let range = *o - lo;
-        *o = if range == 0.0 { f64::NAN } else { (100.0 * (s / range).log10()) / denom };
+        *o = if range == 0.0 {
+            f64::NAN
+        } else {
+            (100.0 * (s / range).log10()) / denom
+        };
     }
 }
 
@@ -513,8 +531,16 @@ mod tests {
     #[test]
     fn dmi_blocks_equal_the_row_recursion() {
         let c = crate::momentum::tests::gappy(1100);
-        let h: Vec<f64> = c.iter().enumerate().map(|(i, v)| v + 1e-4 * (i % 7) as f64).collect();
-        let l: Vec<f64> = c.iter().enumerate().map(|(i, v)| v - 1e-4 * (i % 5) as f64).collect();
+        let h: Vec<f64> = c
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + 1e-4 * (i % 7) as f64)
+            .collect();
+        let l: Vec<f64> = c
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v - 1e-4 * (i % 5) as f64)
+            .collect();
         let n = c.len();
         for period in [1, 3, 14] {
             let (mut p, mut m, mut a) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
@@ -529,7 +555,14 @@ mod tests {
                     let pdm = if up > dn && up > 0.0 { up } else { 0.0 };
                     let mdm = if dn > up && dn > 0.0 { dn } else { 0.0 };
                     let prev = c[t - 1];
-                    (pdm, mdm, (h[t] - l[t]).abs().max((h[t] - prev).abs()).max((l[t] - prev).abs()))
+                    (
+                        pdm,
+                        mdm,
+                        (h[t] - l[t])
+                            .abs()
+                            .max((h[t] - prev).abs())
+                            .max((l[t] - prev).abs()),
+                    )
                 };
                 let atr = e[0].step(tr, &s);
                 let pd = 100.0 * e[1].step(pdm, &s) / atr;
@@ -557,7 +590,13 @@ mod tests {
         bollinger(&c, 1, 2.0, StdKind::Streaming, (&mut u, &mut m, &mut lo));
         assert_eq!(m, c.to_vec());
         assert!(u.iter().chain(&lo).all(|v| v.is_nan()));
-        bollinger(&[5.0; 3], 3, 2.0, StdKind::Streaming, (&mut u, &mut m, &mut lo));
+        bollinger(
+            &[5.0; 3],
+            3,
+            2.0,
+            StdKind::Streaming,
+            (&mut u, &mut m, &mut lo),
+        );
         assert_eq!((u[2], m[2], lo[2]), (5.0, 5.0, 5.0));
     }
 
@@ -588,7 +627,11 @@ mod tests {
                 roll_std(&dev, window, 1, &mut sd);
                 z_from(&dev, &sd, &mut want);
                 for t in 0..n {
-                    assert_eq!(got[t].to_bits(), want[t].to_bits(), "w={window} {mean:?} row {t}");
+                    assert_eq!(
+                        got[t].to_bits(),
+                        want[t].to_bits(),
+                        "w={window} {mean:?} row {t}"
+                    );
                 }
             }
         }
@@ -603,7 +646,15 @@ mod tests {
             assert_eq!(missing, Missing::all(c.len()));
             assert!(out.iter().all(|v| v.is_nan()));
         }
-        let missing = crate::filters::kalman_zscore(&c, 1 << 40, 0.01, 1.0, false, StdKind::Streaming, &mut out);
+        let missing = crate::filters::kalman_zscore(
+            &c,
+            1 << 40,
+            0.01,
+            1.0,
+            false,
+            StdKind::Streaming,
+            &mut out,
+        );
         assert_eq!(missing.prefix, c.len());
         assert!(out.iter().all(|v| v.is_nan()));
     }

@@ -10,7 +10,10 @@ use crate::kernels::missing::Missing;
 /// Numeric dtypes of any kind are accepted (cast to Float64). A length-1
 /// input (a literal) is broadcast to the length of the others. Single-chunk
 /// columns without nulls are borrowed without a copy.
-pub(crate) fn with_f64_inputs<R>(inputs: &[Series], f: impl FnOnce(&[&[f64]]) -> R) -> PolarsResult<R> {
+pub(crate) fn with_f64_inputs<R>(
+    inputs: &[Series],
+    f: impl FnOnce(&[&[f64]]) -> R,
+) -> PolarsResult<R> {
     let n = inputs.iter().map(|s| s.len()).max().unwrap_or(0);
     let mut casted = Vec::with_capacity(inputs.len());
     for s in inputs {
@@ -25,7 +28,11 @@ pub(crate) fn with_f64_inputs<R>(inputs: &[Series], f: impl FnOnce(&[&[f64]]) ->
     let mut owned: Vec<Option<Vec<f64>>> = Vec::with_capacity(casted.len());
     for s in &casted {
         let ca = s.f64()?;
-        owned.push(if ca.len() == n && ca.cont_slice().is_ok() { None } else { Some(gather(ca, n)) });
+        owned.push(if ca.len() == n && ca.cont_slice().is_ok() {
+            None
+        } else {
+            Some(gather(ca, n))
+        });
     }
     let mut slices: Vec<&[f64]> = Vec::with_capacity(casted.len());
     for (s, o) in casted.iter().zip(&owned) {
@@ -46,9 +53,14 @@ fn gather(ca: &Float64Chunked, n: usize) -> Vec<f64> {
     for arr in ca.downcast_iter() {
         match arr.validity() {
             None => v.extend_from_slice(arr.values()),
-            Some(valid) => v.extend(
-                arr.values().iter().zip(valid.iter()).map(|(x, ok)| if ok { *x } else { f64::NAN }),
-            ),
+            Some(valid) => {
+                v.extend(
+                    arr.values()
+                        .iter()
+                        .zip(valid.iter())
+                        .map(|(x, ok)| if ok { *x } else { f64::NAN }),
+                )
+            }
         }
     }
     v
@@ -71,7 +83,10 @@ pub(crate) fn f64_output(name: PlSmallStr, out: Vec<f64>) -> Series {
 /// otherwise it is packed from the values, eight rows per byte in one pass.
 /// Either way it is dropped when nothing is missing.
 pub(crate) fn f64_output_with(name: PlSmallStr, out: Vec<f64>, missing: Missing) -> Series {
-    debug_assert!(missing.holds_for(&out), "kernel report {missing:?} is wrong");
+    debug_assert!(
+        missing.holds_for(&out),
+        "kernel report {missing:?} is wrong"
+    );
     let validity = if missing.interior {
         nan_validity(&out)
     } else {
@@ -107,15 +122,26 @@ fn nan_validity(out: &[f64]) -> Option<Bitmap> {
 
 /// A Struct column of Float64 fields, each built by [`f64_output_with`] from
 /// its values and the kernel's report on them.
-pub(crate) fn struct_output(name: PlSmallStr, fields: Vec<(&str, Vec<f64>, Missing)>) -> PolarsResult<Series> {
+pub(crate) fn struct_output(
+    name: PlSmallStr,
+    fields: Vec<(&str, Vec<f64>, Missing)>,
+) -> PolarsResult<Series> {
     let len = fields.first().map_or(0, |(_, v, _)| v.len());
-    let series: Vec<Series> = fields.into_iter().map(|(n, v, m)| f64_output_with(n.into(), v, m)).collect();
+    let series: Vec<Series> = fields
+        .into_iter()
+        .map(|(n, v, m)| f64_output_with(n.into(), v, m))
+        .collect();
     Ok(StructChunked::from_series(name, len, series.iter())?.into_series())
 }
 
 /// The dtype of a Struct of Float64 fields.
 pub(crate) fn struct_dtype(names: &[&str]) -> DataType {
-    DataType::Struct(names.iter().map(|n| Field::new((*n).into(), DataType::Float64)).collect())
+    DataType::Struct(
+        names
+            .iter()
+            .map(|n| Field::new((*n).into(), DataType::Float64))
+            .collect(),
+    )
 }
 
 /// Integer keys of a bar column (its physical values) and which rows have one.

@@ -7,13 +7,16 @@ use polars::prelude::*;
 use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
-use super::shared::{MacdKwargs, PeriodKwargs, bad, band_type, clh, dmi_type, finite, float_type, macd_type, ohlc, three, unary};
+use super::shared::{
+    bad, band_type, clh, dmi_type, finite, float_type, macd_type, ohlc, three, unary, MacdKwargs,
+    PeriodKwargs,
+};
 use super::{bar_keys, f64_output, struct_output, with_f64_input, with_f64_inputs};
+use crate::kernels::buffer::{nan_filled, zeroed};
 use crate::kernels::missing::Missing;
 use crate::kernels::{ewm, filters, momentum, rolling, stepwise, volatility};
 use filters::Garch;
 use volatility::{StdKind, ZMean};
-use crate::kernels::buffer::{zeroed, nan_filled};
 
 // --- parameter validation --------------------------------------------------
 
@@ -120,9 +123,15 @@ fn rolling_std(inputs: &[Series], kwargs: RollingStdKwargs) -> PolarsResult<Seri
     }
     let ddof = kwargs.ddof as usize;
     if period <= ddof {
-        return Err(bad("period", &format!("greater than ddof ({ddof})"), period));
+        return Err(bad(
+            "period",
+            &format!("greater than ddof ({ddof})"),
+            period,
+        ));
     }
-    unary(inputs, |x, out| rolling::rolling_std_two_pass(x, period, ddof, out))
+    unary(inputs, |x, out| {
+        rolling::rolling_std_two_pass(x, period, ddof, out)
+    })
 }
 
 /// `macd(fast, slow, signal)`: SPEC 2.5, Struct{macd, signal, histogram}.
@@ -133,7 +142,8 @@ fn macd(inputs: &[Series], kwargs: MacdKwargs) -> PolarsResult<Series> {
     let signal = positive("signal", kwargs.signal)?;
     let ((m, s, h), [mm, ms, mh]) = with_f64_input(&inputs[0], |x| {
         let (mut m, mut s, mut h) = three(x.len());
-        momentum::macd(x, fast, slow, signal, (&mut m, &mut s, &mut h)).map(|missing| ((m, s, h), missing))
+        momentum::macd(x, fast, slow, signal, (&mut m, &mut s, &mut h))
+            .map(|missing| ((m, s, h), missing))
     })?
     .map_err(param_err("fast/slow/signal"))?;
     struct_output(
@@ -149,18 +159,34 @@ struct BollingerKwargs {
     exact_std: bool,
 }
 
-fn bollinger_parts(x: &[f64], period: usize, k: f64, std: StdKind) -> (Vec<Vec<f64>>, [Missing; 3]) {
+fn bollinger_parts(
+    x: &[f64],
+    period: usize,
+    k: f64,
+    std: StdKind,
+) -> (Vec<Vec<f64>>, [Missing; 3]) {
     let (mut u, mut m, mut l) = three(x.len());
     let missing = volatility::bollinger(x, period, k, std, (&mut u, &mut m, &mut l));
     (vec![u, m, l], missing)
 }
 
-fn band_output(name: PlSmallStr, mut parts: Vec<Vec<f64>>, missing: [Missing; 3]) -> PolarsResult<Series> {
+fn band_output(
+    name: PlSmallStr,
+    mut parts: Vec<Vec<f64>>,
+    missing: [Missing; 3],
+) -> PolarsResult<Series> {
     let lower = parts.pop().unwrap_or_default();
     let middle = parts.pop().unwrap_or_default();
     let upper = parts.pop().unwrap_or_default();
     let [mu, mm, ml] = missing;
-    struct_output(name, vec![("upper", upper, mu), ("middle", middle, mm), ("lower", lower, ml)])
+    struct_output(
+        name,
+        vec![
+            ("upper", upper, mu),
+            ("middle", middle, mm),
+            ("lower", lower, ml),
+        ],
+    )
 }
 
 /// `bollinger(period, std_factor)`: SPEC 2.8, Struct{upper, middle, lower}.
@@ -189,7 +215,13 @@ fn zscore(inputs: &[Series], kwargs: ZscoreKwargs) -> PolarsResult<Series> {
         ("rolling", _) => ZMean::Rolling,
         ("ema", Some(p)) => ZMean::Ema(positive("ema_period", p)?),
         ("ema", None) => return Err(bad("ema_period", "given when mean_source is 'ema'", "None")),
-        (other, _) => return Err(bad("mean_source", "'rolling' or 'ema'", format!("'{other}'"))),
+        (other, _) => {
+            return Err(bad(
+                "mean_source",
+                "'rolling' or 'ema'",
+                format!("'{other}'"),
+            ))
+        }
     };
     let std = std_kind(kwargs.exact_std);
     let mut res = Ok(());
@@ -215,14 +247,18 @@ struct AtrKwargs {
 #[polars_expr(output_type_func=float_type)]
 fn atr(inputs: &[Series], kwargs: AtrKwargs) -> PolarsResult<Series> {
     let period = positive("period", kwargs.period)?;
-    ohlc(inputs, |h, l, c, out| volatility::atr(h, l, c, period, kwargs.reseed, out))
+    ohlc(inputs, |h, l, c, out| {
+        volatility::atr(h, l, c, period, kwargs.reseed, out)
+    })
 }
 
 /// `choppiness(period)`: SPEC 2.11; inputs `[close, high, low]`.
 #[polars_expr(output_type_func=float_type)]
 fn choppiness(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let period = positive("period", kwargs.period)?;
-    ohlc(inputs, |h, l, c, out| volatility::choppiness(h, l, c, period, out))
+    ohlc(inputs, |h, l, c, out| {
+        volatility::choppiness(h, l, c, period, out)
+    })
 }
 
 /// `dmi(period)`: SPEC 2.7, Struct{plus_di, minus_di, adx}; inputs `[close, high, low]`.
@@ -231,7 +267,8 @@ fn dmi(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let period = positive("period", kwargs.period)?;
     let ((p, m, a), [mp, mm, ma]) = with_f64_inputs(clh(inputs)?, |x| {
         let (mut p, mut m, mut a) = three(x[0].len());
-        volatility::dmi(x[1], x[2], x[0], period, (&mut p, &mut m, &mut a)).map(|missing| ((p, m, a), missing))
+        volatility::dmi(x[1], x[2], x[0], period, (&mut p, &mut m, &mut a))
+            .map(|missing| ((p, m, a), missing))
     })?
     .map_err(param_err("period"))?;
     struct_output(
@@ -309,7 +346,9 @@ struct KalmanOnlyKwargs {
 #[polars_expr(output_type_func=float_type)]
 fn kalman_mean(inputs: &[Series], kwargs: KalmanOnlyKwargs) -> PolarsResult<Series> {
     let (r, q) = kwargs.kalman.params()?;
-    unary(inputs, |x, out| filters::kalman_mean(x, r, q, kwargs.kalman.carry_gaps, out))
+    unary(inputs, |x, out| {
+        filters::kalman_mean(x, r, q, kwargs.kalman.carry_gaps, out)
+    })
 }
 
 #[derive(Deserialize)]
@@ -325,7 +364,9 @@ fn kalman_zscore(inputs: &[Series], kwargs: KalmanZKwargs) -> PolarsResult<Serie
     let window = positive("window", kwargs.window)?;
     let (r, q) = kwargs.kalman.params()?;
     let (carry, std) = (kwargs.kalman.carry_gaps, std_kind(kwargs.exact_std));
-    unary(inputs, |x, out| filters::kalman_zscore(x, window, r, q, carry, std, out))
+    unary(inputs, |x, out| {
+        filters::kalman_zscore(x, window, r, q, carry, std, out)
+    })
 }
 
 #[derive(Deserialize)]
@@ -352,12 +393,18 @@ fn kalman_garch_zscore(inputs: &[Series], kwargs: KalmanGarchKwargs) -> PolarsRe
     let (r, q) = kwargs.kalman.params()?;
     let g = kwargs.garch.params("")?;
     let carry = kwargs.kalman.carry_gaps;
-    unary(inputs, |x, out| filters::kalman_garch_zscore(x, r, q, carry, &g, out))
+    unary(inputs, |x, out| {
+        filters::kalman_garch_zscore(x, r, q, carry, &g, out)
+    })
 }
 
 /// Runs a per-row kernel `f(rows, out)` over all rows, split across threads
 /// when the work (`rows × cost_per_row`) is large enough to pay for them.
-fn per_row(n: usize, cost_per_row: usize, f: impl Fn(std::ops::Range<usize>, &mut [f64]) + Sync) -> Vec<f64> {
+fn per_row(
+    n: usize,
+    cost_per_row: usize,
+    f: impl Fn(std::ops::Range<usize>, &mut [f64]) + Sync,
+) -> Vec<f64> {
     let mut out = nan_filled(n);
     let threads = std::thread::available_parallelism().map_or(1, |t| t.get());
     if threads <= 1 || n.saturating_mul(cost_per_row) < 200_000 {
@@ -389,7 +436,9 @@ fn garch_volatility_local(inputs: &[Series], kwargs: GarchLocalKwargs) -> Polars
     let lookback = positive("lookback", kwargs.lookback)?;
     let g = kwargs.garch.params("")?;
     let out = with_f64_input(&inputs[0], |x| {
-        per_row(x.len(), lookback, |rows, out| filters::garch_volatility_local(x, lookback, &g, rows, out))
+        per_row(x.len(), lookback, |rows, out| {
+            filters::garch_volatility_local(x, lookback, &g, rows, out)
+        })
     })?;
     Ok(f64_output(inputs[0].name().clone(), out))
 }
@@ -403,7 +452,10 @@ struct KalmanGarchLocalKwargs {
 
 /// `kalman_garch_zscore_local(lookback, ...)`: SPEC 2.20, per row, parallel.
 #[polars_expr(output_type_func=float_type)]
-fn kalman_garch_zscore_local(inputs: &[Series], kwargs: KalmanGarchLocalKwargs) -> PolarsResult<Series> {
+fn kalman_garch_zscore_local(
+    inputs: &[Series],
+    kwargs: KalmanGarchLocalKwargs,
+) -> PolarsResult<Series> {
     let lookback = positive("lookback", kwargs.lookback)?;
     let (r, q) = kwargs.kalman.params()?;
     let g = kwargs.garch.params("")?;
@@ -429,12 +481,16 @@ struct VolClusterKwargs {
 fn vol_cluster(inputs: &[Series], kwargs: VolClusterKwargs) -> PolarsResult<Series> {
     if kwargs.feature.trim().eq_ignore_ascii_case("atr_points") {
         let period = positive("atr_length", kwargs.atr_length)?;
-        return ohlc(inputs, |h, l, c, out| volatility::atr(h, l, c, period, false, out));
+        return ohlc(inputs, |h, l, c, out| {
+            volatility::atr(h, l, c, period, false, out)
+        });
     }
     let lookback = positive("garch_lookback", kwargs.garch_lookback)?;
     let g = kwargs.garch.params("garch_")?;
     let out = with_f64_input(&inputs[0], |x| {
-        per_row(x.len(), lookback, |rows, out| filters::garch_volatility_local(x, lookback, &g, rows, out))
+        per_row(x.len(), lookback, |rows, out| {
+            filters::garch_volatility_local(x, lookback, &g, rows, out)
+        })
     })?;
     Ok(f64_output(inputs[0].name().clone(), out))
 }
@@ -442,7 +498,10 @@ fn vol_cluster(inputs: &[Series], kwargs: VolClusterKwargs) -> PolarsResult<Seri
 // --- stepwise (SPEC P4) -------------------------------------------------------------
 
 /// Applies `f` to the closes at the new-bar rows and scatters/fills each output.
-fn stepwise_apply(inputs: &[Series], f: impl FnOnce(&[f64]) -> Vec<Vec<f64>>) -> PolarsResult<Vec<Vec<f64>>> {
+fn stepwise_apply(
+    inputs: &[Series],
+    f: impl FnOnce(&[f64]) -> Vec<Vec<f64>>,
+) -> PolarsResult<Vec<Vec<f64>>> {
     let (keys, present) = bar_keys(&inputs[1])?;
     if keys.len() != inputs[0].len() {
         polars_bail!(ShapeMismatch: "omega: 'bar' has {} rows, the values {}", keys.len(), inputs[0].len());
@@ -471,7 +530,10 @@ fn ema_stepwise(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series>
         ewm::ewm_mean(x, a, &mut out);
         vec![out]
     })?;
-    Ok(f64_output(inputs[0].name().clone(), parts.pop().unwrap_or_default()))
+    Ok(f64_output(
+        inputs[0].name().clone(),
+        parts.pop().unwrap_or_default(),
+    ))
 }
 
 /// `bollinger_stepwise(period, std_factor, bar)`: SPEC 2.9; inputs `[values, bar]`.
@@ -495,5 +557,8 @@ fn kalman_zscore_stepwise(inputs: &[Series], kwargs: KalmanZKwargs) -> PolarsRes
         filters::kalman_zscore(x, window, r, q, carry, std, &mut out);
         vec![out]
     })?;
-    Ok(f64_output(inputs[0].name().clone(), parts.pop().unwrap_or_default()))
+    Ok(f64_output(
+        inputs[0].name().clone(),
+        parts.pop().unwrap_or_default(),
+    ))
 }

@@ -4,10 +4,10 @@ use polars::prelude::*;
 use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
-use crate::kernels::sessions::{market_hours_mask as mask_kernel, OffsetTable};
-use crate::kernels::dedup::{key_order, keep_last_of_runs, Order};
-use crate::kernels::timestamps::parse_timestamp;
 use crate::kernels::buffer::zeroed;
+use crate::kernels::dedup::{keep_last_of_runs, key_order, Order};
+use crate::kernels::sessions::{market_hours_mask as mask_kernel, OffsetTable};
+use crate::kernels::timestamps::parse_timestamp;
 
 /// Keyword arguments of `market_hours_mask`: the zone's offset table.
 #[derive(Deserialize)]
@@ -20,8 +20,13 @@ struct MaskKwargs {
 /// microseconds (UTC). Null instants give null.
 #[polars_expr(output_type=Boolean)]
 fn market_hours_mask(inputs: &[Series], kwargs: MaskKwargs) -> PolarsResult<Series> {
-    let table = OffsetTable { transitions_us: &kwargs.transitions_us, offsets_us: &kwargs.offsets_us };
-    table.validate().map_err(|e| polars_err!(InvalidOperation: "omega: {e}"))?;
+    let table = OffsetTable {
+        transitions_us: &kwargs.transitions_us,
+        offsets_us: &kwargs.offsets_us,
+    };
+    table
+        .validate()
+        .map_err(|e| polars_err!(InvalidOperation: "omega: {e}"))?;
     let s = &inputs[0];
     let ca = s.i64().map_err(
         |_| polars_err!(InvalidOperation: "omega: market_hours_mask expects Int64 epoch microseconds, got {}", s.dtype()),
@@ -88,7 +93,9 @@ fn keep_last_mask(inputs: &[Series], kwargs: KeepLastKwargs) -> PolarsResult<Ser
     let ca = s.i64().map_err(|_| polars_err!(InvalidOperation: "omega: keep_last_mask expects a Datetime column, got {}", inputs[0].dtype()))?;
     // Common case: unique sorted timestamps. One pass, and an all-true mask
     // that Polars' filter passes through without copying.
-    if ca.null_count() == 0 && key_order(ca.downcast_iter().map(|a| a.values().as_slice())) == Order::StrictlyIncreasing {
+    if ca.null_count() == 0
+        && key_order(ca.downcast_iter().map(|a| a.values().as_slice())) == Order::StrictlyIncreasing
+    {
         return Ok(BooleanChunked::full(s.name().clone(), true, ca.len()).into_series());
     }
     let ca = ca.rechunk();
@@ -107,8 +114,13 @@ fn keep_last_mask(inputs: &[Series], kwargs: KeepLastKwargs) -> PolarsResult<Ser
         if dropped.missing > 0 {
             parts.push(format!("{} row(s) without a timestamp", dropped.missing));
         }
-        let message = format!("omega_pl: dropped {} in {}", parts.join(" and "), kwargs.source);
-        crate::warn_duplicates(&message).map_err(|e| polars_err!(ComputeError: "{message} ({e})"))?;
+        let message = format!(
+            "omega_pl: dropped {} in {}",
+            parts.join(" and "),
+            kwargs.source
+        );
+        crate::warn_duplicates(&message)
+            .map_err(|e| polars_err!(ComputeError: "{message} ({e})"))?;
     }
     Ok(BooleanChunked::from_slice(s.name().clone(), &out).into_series())
 }

@@ -65,17 +65,29 @@ pub(crate) fn float_type(fields: &[Field]) -> PolarsResult<Field> {
     Ok(Field::new(fields[0].name().clone(), DataType::Float64))
 }
 pub(crate) fn macd_type(fields: &[Field]) -> PolarsResult<Field> {
-    Ok(Field::new(fields[0].name().clone(), struct_dtype(&MACD_FIELDS)))
+    Ok(Field::new(
+        fields[0].name().clone(),
+        struct_dtype(&MACD_FIELDS),
+    ))
 }
 pub(crate) fn band_type(fields: &[Field]) -> PolarsResult<Field> {
-    Ok(Field::new(fields[0].name().clone(), struct_dtype(&BAND_FIELDS)))
+    Ok(Field::new(
+        fields[0].name().clone(),
+        struct_dtype(&BAND_FIELDS),
+    ))
 }
 pub(crate) fn dmi_type(fields: &[Field]) -> PolarsResult<Field> {
-    Ok(Field::new(fields[0].name().clone(), struct_dtype(&DMI_FIELDS)))
+    Ok(Field::new(
+        fields[0].name().clone(),
+        struct_dtype(&DMI_FIELDS),
+    ))
 }
 
 /// Runs a single-output kernel over the first input.
-pub(crate) fn unary<R: Report>(inputs: &[Series], kernel: impl FnOnce(&[f64], &mut [f64]) -> R) -> PolarsResult<Series> {
+pub(crate) fn unary<R: Report>(
+    inputs: &[Series],
+    kernel: impl FnOnce(&[f64], &mut [f64]) -> R,
+) -> PolarsResult<Series> {
     let (out, missing) = with_f64_input(&inputs[0], |x| {
         let mut out = zeroed(x.len());
         let missing = kernel(x, &mut out).missing();

@@ -13,7 +13,10 @@ use polars::prelude::*;
 use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
-use super::shared::{MacdKwargs, PeriodKwargs, band_type, clh, dmi_type, finite, float_type, macd_type, ohlc, three, unary};
+use super::shared::{
+    band_type, clh, dmi_type, finite, float_type, macd_type, ohlc, three, unary, MacdKwargs,
+    PeriodKwargs,
+};
 use super::with_f64_inputs;
 use super::{struct_output, with_f64_input};
 use crate::kernels::talib;
@@ -151,6 +154,10 @@ fn talib_dmi(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let [mp, mm, ma] = missing;
     struct_output(
         inputs[0].name().clone(),
-        vec![("plus_di", pdi, mp), ("minus_di", mdi, mm), ("adx", adx, ma)],
+        vec![
+            ("plus_di", pdi, mp),
+            ("minus_di", mdi, mm),
+            ("adx", adx, ma),
+        ],
     )
 }
