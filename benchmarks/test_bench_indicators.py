@@ -16,8 +16,10 @@ holds up to four rows:
   variants (``lookback = 400``, 1M rows only) are timed on a slice of rows and
   scaled to the full size (``extra_info["scale"]``; their cost is per row).
 
-Plus ``batch 10M``: ten common indicators in one ``df.select([...])`` against
-the corresponding TA-Lib calls in sequence. Before anything is timed, the
+Plus ``batch 10M``: ten common indicators in one ``with_indicators`` against
+the corresponding TA-Lib calls in sequence; its omega rows also run with
+Polars' opt-in ``POLARS_THP=1`` (in a worker process: Polars reads it at
+import), reported side by side as size ``10M, POLARS_THP=1``. Before anything is timed, the
 module checks on a slice of the benchmark data that the omega rows agree with
 TA-Lib (``convention="talib"``) and with the pandas reference, so every ratio
 compares the same computation. ``extra_info`` holds the ratios of each omega
@@ -28,8 +30,11 @@ shared; ``report.py`` flags rows above 0.25).
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from functools import cache
 from pathlib import Path
@@ -452,27 +457,136 @@ def _talib_batch(d: Data) -> list[Any]:
     ]
 
 
-@pytest.mark.parametrize("impl", ["talib", "omega", "omega_talib"])
-def test_batch(benchmark: Any, frames: Callable[[str], Data], impl: str) -> None:
+# Polars' allocator setting the opt-in rows run under (see *Memory* in the
+# README): jemalloc on transparent huge pages. Polars reads it when it is
+# imported, so those rows run in a worker process started with it.
+THP = "POLARS_THP"
+
+WORKER = """
+import os, sys, time
+sys.path.insert(0, sys.argv[1])
+import omega_pl as op
+from test_bench_indicators import _batch, random_walk
+
+df = random_walk(int(sys.argv[2]))
+specs = {c: _batch(c) for c in ("reference", "talib")}
+print(os.environ.get("_RJEM_MALLOC_CONF", ""), flush=True)
+for line in sys.stdin:
+    op.with_indicators(df, specs[line.strip()])
+    print(time.process_time(), flush=True)
+"""
+
+
+class Worker:
+    """A Python process with ``POLARS_THP=1`` and the 10M frame that computes
+    the batch of ten when asked (a pipe round trip, ~0.1 ms, is timed with it)."""
+
+    def __init__(self, rows: int) -> None:
+        env = {**os.environ, THP: "1"}
+        here = str(Path(__file__).parent)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-c", WORKER, here, str(rows)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+            env=env,
+        )
+        self.jemalloc_conf = self._reply()
+        self.cpu = 0.0  # the worker's CPU seconds after its last batch
+
+    def _reply(self) -> str:
+        assert self.proc.stdout is not None
+        line = self.proc.stdout.readline()
+        if not line:
+            raise RuntimeError(f"the {THP}=1 worker exited ({self.proc.wait()})")
+        return line.strip()
+
+    def batch(self, convention: str) -> None:
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(convention + "\n")
+        self.proc.stdin.flush()
+        self.cpu = float(self._reply())
+
+    def close(self) -> None:
+        if self.proc.stdin is not None:
+            self.proc.stdin.close()
+        self.proc.wait(timeout=60)
+
+
+@pytest.fixture(scope="module")
+def thp_worker() -> Iterator[Callable[[], Worker]]:
+    """The ``POLARS_THP=1`` worker, started on first use, stopped with the module."""
+    workers: list[Worker] = []
+
+    def get() -> Worker:
+        if not workers:
+            workers.append(Worker(SIZES["10M"]))
+        return workers[0]
+
+    yield get
+    for w in workers:
+        w.close()
+
+
+def _allocator() -> str:
+    """This process's Polars allocator setting, as the rows record it."""
+    return f"{THP}=1" if os.environ.get(THP) == "1" else "default"
+
+
+BATCH_ROWS = [
+    pytest.param("talib", False, id="talib"),
+    pytest.param("omega", False, id="omega"),
+    pytest.param("omega_talib", False, id="omega_talib"),
+    pytest.param("omega", True, id=f"omega-{THP}"),
+    pytest.param("omega_talib", True, id=f"omega_talib-{THP}"),
+]
+
+
+@pytest.mark.parametrize(("impl", "thp"), BATCH_ROWS)
+def test_batch(
+    benchmark: Any,
+    frames: Callable[[str], Data],
+    thp_worker: Callable[[], Worker],
+    impl: str,
+    thp: bool,
+) -> None:
     """ema 20, sma 50, rsi 14, macd, bollinger 20/2, atr 14, dmi 14, roc 14,
     rolling_std 20 and kalman_mean added by one ``with_indicators`` (the batch
     API: one ``with_columns``) at 10M rows, against the TA-Lib calls for the
-    first nine (11 calls: DMI is three) in sequence."""
+    first nine (11 calls: DMI is three) in sequence. The omega rows run twice:
+    with Polars' allocator as this process has it (by default: as Polars
+    sets it), and with the opt-in ``POLARS_THP=1`` in a worker process; the
+    report shows the latter as size ``10M, POLARS_THP=1``."""
     data = frames("10M")
     group = "batch 10M"
     benchmark.group = group
-    benchmark.extra_info.update({"indicator": "batch", "impl": impl, "size": "10M"})
+    allocator = f"{THP}=1" if thp else _allocator()
+    size = f"10M, {THP}=1" if thp else "10M"
+    benchmark.extra_info.update(
+        {"indicator": "batch", "impl": impl, "size": size, "allocator": allocator}
+    )
     benchmark.extra_info["rows"] = data.rows
     if impl == "omega_talib" and (why := talib_convention_missing()):
         pytest.skip(why)
-    specs = _batch("talib" if impl == "omega_talib" else "reference")
+    convention = "talib" if impl == "omega_talib" else "reference"
     # The target row: eleven rounds after a warm-up (two threads allocating
     # ~1.3 GB of fresh pages per round vary more than one does).
     if impl == "talib":
         fn: Callable[[], Any] = lambda: _talib_batch(data)  # noqa: E731
+    elif thp:
+        worker = thp_worker()
+        benchmark.extra_info["jemalloc_conf"] = worker.jemalloc_conf
+        fn = lambda: worker.batch(convention)  # noqa: E731
+        worker_cpu, start = worker.cpu, time.perf_counter()
     else:
+        specs = _batch(convention)
         fn = lambda: op.with_indicators(data.df, specs)  # noqa: E731
     median = _run(benchmark, fn, slow=False, rounds=BATCH_ROUNDS)
+    if thp:
+        # the worker's CPU is not another process's: take it out of other_cpu
+        busy = (worker.cpu - worker_cpu) / (time.perf_counter() - start)
+        other = benchmark.extra_info["other_cpu"] - busy
+        benchmark.extra_info["other_cpu"] = round(max(0.0, other), 2)
     if median is not None:
-        MEDIANS[(group, impl)] = median
+        MEDIANS[(group, impl + ("_thp" if thp else ""))] = median
     _ratios(benchmark, group, impl, median)
