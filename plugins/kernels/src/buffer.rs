@@ -1,8 +1,8 @@
 //! Output and scratch buffers.
 //!
-//! How large buffers are backed (huge pages, reuse of freed blocks) is the
-//! business of the plugin's global allocator (`omega-alloc`), not of the
-//! kernels; these helpers only say how a buffer starts out.
+//! How large buffers are backed is the business of the plugin's global
+//! allocator (Polars' own, see the plugin crate), not of the kernels; these
+//! helpers only say how a buffer starts out.
 
 /// A vector of `n` zeroed (default) values.
 pub fn zeroed<T: Copy + Default>(n: usize) -> Vec<T> {
