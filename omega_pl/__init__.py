@@ -3,8 +3,9 @@
 Load CSV/Parquet candles lazily with time-window pushdown
 (:func:`scan_candles`, :func:`scan_symbol`), mask market hours
 (:func:`market_hours_mask`, :func:`daily_clean_mask`), floor and resample
-timeframes (:func:`floor_time`, :func:`resample`), and compute indicators as
-Rust-backed Polars expressions (``pl.col("bid_close").omega.ema(20)``).
+timeframes (:func:`floor_time`, :func:`resample`), compute indicators as
+Rust-backed Polars expressions (``pl.col("bid_close").omega.ema(20)``), and
+build a whole universe's dataset locally or on Ray (:func:`build_dataset`).
 """
 
 from __future__ import annotations
@@ -92,6 +93,7 @@ from omega_pl.slicer import (
 )
 from omega_pl.summary import CandleSummary, summarize
 from omega_pl.timeframes import OHLCV, Timeframe, floor_time, resample
+from omega_pl.universe import DatasetReport, build_dataset
 
 __all__ = [
     "CANDLE_SCHEMA",
@@ -103,6 +105,7 @@ __all__ = [
     "CandleFileName",
     "CandleFileNotFoundError",
     "CandleSummary",
+    "DatasetReport",
     "DuplicateTimestampsWarning",
     "HigherSource",
     "How",
@@ -130,6 +133,7 @@ __all__ = [
     "auto_stale_limit",
     "bollinger",
     "bollinger_stepwise",
+    "build_dataset",
     "candle_files",
     "candle_symbols",
     "candle_timeframes",

@@ -1,7 +1,8 @@
 """The ``omega`` Typer application and its console-script entry point :func:`main`.
 
 Each command is a plain function in its own module, registered here with
-``app.command(...)``: ``omega load``, ``omega indicators`` and ``omega slice``.
+``app.command(...)``: ``omega load``, ``omega indicators``, ``omega slice`` and
+``omega dataset``.
 Options that several commands share are declared once in
 :mod:`omega_cli.options`. Error handling is shared: the group class
 :class:`~omega_cli.errors.OmegaGroup` turns every user error of every command
@@ -15,6 +16,7 @@ from typing import Annotated
 import typer
 
 import omega_pl
+from omega_cli import dataset as dataset_module
 from omega_cli import indicators as indicators_module
 from omega_cli import load as load_module
 from omega_cli import slice as slice_module
@@ -30,6 +32,8 @@ APP_EPILOG = """\
   omega load data -s EURUSD -t M5 --start 2025-03-01 -o eurusd_m5.parquet
 
   omega slice -s EURUSD,GBPUSD -t M5 --higher H1 --show 5  [dim]# symbols on one timeline[/dim]
+
+  omega dataset data -o dataset -i atr:14  [dim]# every symbol as one Parquet dataset[/dim]
 
   omega load --help  [dim]# every option of a command, with examples[/dim]
 
@@ -97,6 +101,12 @@ app.command(
     epilog=slice_module.EPILOG,
     no_args_is_help=False,
 )(slice_module.slice_symbols)
+
+app.command(
+    "dataset",
+    epilog=dataset_module.EPILOG,
+    no_args_is_help=False,
+)(dataset_module.dataset)
 
 
 def main() -> None:
