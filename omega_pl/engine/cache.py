@@ -10,6 +10,7 @@ data package does not have gives empty results, as in the original.
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import weakref
 from collections import OrderedDict
@@ -27,6 +28,8 @@ from omega_pl.engine import batch
 from omega_pl.engine.batch import TUPLES
 from omega_pl.engine.package import DataPackage, package_from_frame, side_columns
 from omega_pl.errors import ParameterError
+from omega_pl.indicators.catalog import by_name
+from omega_pl.indicators.generate import make_function
 
 __all__ = [
     "CacheInfo",
@@ -523,11 +526,8 @@ class IndicatorCache:
         i = min(i, n - 1)
         start = max(0, i - max(1, length) + 1)
         window = closes.slice(start, i - start + 1)
-        # The per-row kernel with a lookback as long as the window: the value at
-        # each position is the GARCH run from the window's start to it, i.e. the
-        # window's σ vector (the recursion only looks back).
         try:
-            expr = omega_pl.garch_volatility_local(CLOSE, window.height, *garch)
+            expr = _garch_window(CLOSE, *garch)
         except ParameterError as exc:
             raise _engine_error(exc) from None
         values = window.select(expr).to_series().to_numpy()
@@ -720,6 +720,14 @@ class IndicatorCache:
         except (TypeError, ValueError, IndexError):
             return None
         return None if math.isnan(value) else value
+
+
+#: σ of one GARCH run over a whole window (SPEC 2.18's computation on one
+#: window): the garch_volatility declaration with the window kernel.
+_garch_window = make_function(
+    dataclasses.replace(by_name()["garch_volatility"], kernel="garch_volatility_window"), __name__
+)
+_garch_window.__doc__ = "σ of one GARCH run over a whole window (SPEC 2.18)."
 
 
 def _garch(

@@ -297,13 +297,38 @@ pub fn garch_volatility(c: &[f64], g: &Garch, out: &mut [f64]) {
     if g.alpha + g.beta >= 1.0 {
         return;
     }
-    let n = c.len();
-    let mut ret = zeroed(n);
+    let mut ret = zeroed(c.len());
     returns(c, g, !g.log_returns, &mut ret);
-    let Some(f) = ret.iter().position(|v| !v.is_nan()) else {
+    // An infinite return counts as the first one here (SPEC 2.16).
+    if let Some(f) = ret.iter().position(|v| !v.is_nan()) {
+        garch_sigma(&ret, f, g, out);
+    }
+}
+
+/// σ of one GARCH run over the whole of `c`, SPEC 2.18's computation on one
+/// window (the vector the original's `garch_volatility_local` returns for
+/// one row): no return into position 0, no forward fill, the first finite
+/// return as the first counted one. Its last value is the per-row `_local`
+/// value.
+pub fn garch_volatility_window(c: &[f64], g: &Garch, out: &mut [f64]) {
+    out.fill(f64::NAN);
+    if g.alpha + g.beta >= 1.0 {
         return;
-    };
-    let mut st = GarchState::start(&ret, f, g, 2000);
+    }
+    let mut ret = zeroed(c.len());
+    returns(c, g, false, &mut ret);
+    // The first counted return is the first finite one (SPEC 2.18); an
+    // infinite one before it still enters the long-run variance and mean.
+    if let Some(f) = ret.iter().position(|v| v.is_finite()) {
+        garch_sigma(&ret, f, g, out);
+    }
+}
+
+/// The GARCH recursion of SPEC 2.16 over returns `ret` (`NaN` = none) from
+/// the first counted one, `f`, writing σ from `f + min_periods` on.
+fn garch_sigma(ret: &[f64], f: usize, g: &Garch, out: &mut [f64]) {
+    let n = ret.len();
+    let mut st = GarchState::start(ret, f, g, 2000);
     let mut first_valid = f.saturating_add(g.min_periods.max(0) as usize);
     if let Some(k) = g.estimate_window {
         // No look-ahead: nothing is emitted before the k-th counted return, the
@@ -730,6 +755,31 @@ mod tests {
         let mut global = vec![0.0; c.len()];
         garch_volatility(&c, &Garch::default(), &mut global);
         assert_eq!(out[59], global[59]);
+    }
+
+    #[test]
+    fn garch_window_ends_in_the_local_value() {
+        let mut c: Vec<f64> = (0..300)
+            .map(|i| 1.0 + 0.01 * ((i * 7 % 13) as f64))
+            .collect();
+        c[40] = N;
+        c[41] = f64::INFINITY;
+        let g = Garch {
+            min_periods: 5,
+            ..Garch::default()
+        };
+        let mut local = vec![0.0; c.len()];
+        garch_volatility_local(&c, 60, &g, 0..c.len(), &mut local);
+        for i in [0usize, 3, 10, 41, 42, 50, 99, 100, 299] {
+            let start = (i + 1).saturating_sub(60);
+            let mut window = vec![0.0; i + 1 - start];
+            garch_volatility_window(&c[start..=i], &g, &mut window);
+            let last = window[window.len() - 1];
+            assert!(
+                last.to_bits() == local[i].to_bits() || last.is_nan() && local[i].is_nan(),
+                "row {i}"
+            );
+        }
     }
 
     #[test]

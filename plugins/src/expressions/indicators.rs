@@ -381,6 +381,17 @@ fn garch_volatility(inputs: &[Series], kwargs: GarchOnlyKwargs) -> PolarsResult<
     unary(inputs, |x, out| filters::garch_volatility(x, &g, out))
 }
 
+/// `garch_volatility_window(...)`: the σ vector of one GARCH run over the
+/// whole input (SPEC 2.18's computation on one window; what the engine's
+/// `garch_volatility_local(idx)` returns).
+#[polars_expr(output_type_func=float_type)]
+fn garch_volatility_window(inputs: &[Series], kwargs: GarchOnlyKwargs) -> PolarsResult<Series> {
+    let g = kwargs.garch.params("")?;
+    unary(inputs, |x, out| {
+        filters::garch_volatility_window(x, &g, out)
+    })
+}
+
 #[derive(Deserialize)]
 struct KalmanGarchKwargs {
     kalman: KalmanKwargs,
