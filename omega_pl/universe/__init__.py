@@ -59,6 +59,7 @@ CandleFileNotFoundError: no ASK file for GBPUSD M5 under ...
 from __future__ import annotations
 
 from omega_pl.universe.build import Engine, build_dataset
+from omega_pl.universe.engines import RayConnectionError
 from omega_pl.universe.report import BuildEvent, DatasetBuildError, DatasetReport, SymbolReport
 from omega_pl.universe.task import SymbolTask, symbol_plan
 
@@ -67,6 +68,7 @@ __all__ = [
     "DatasetBuildError",
     "DatasetReport",
     "Engine",
+    "RayConnectionError",
     "SymbolReport",
     "SymbolTask",
     "build_dataset",

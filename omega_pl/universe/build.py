@@ -293,6 +293,8 @@ def build_dataset(
         without ``overwrite``.
     MissingExtraError
         ``engine="ray"`` without Ray installed.
+    RayConnectionError
+        ``engine="ray"`` and no Ray cluster answers at ``ray_address``.
 
     Examples
     --------
@@ -338,10 +340,6 @@ def build_dataset(
     names = _symbols(base, symbols)
     kind = _check_engine(engine, ray_address, workers)
     target, stale = _output(out, names, overwrite)
-
-    target.mkdir(parents=True, exist_ok=True)
-    for path in remove_temporaries(stale):
-        _log.warning("removed %s, left behind by an interrupted build", path)
     run = uuid.uuid4().hex[:12]
     tasks = [
         SymbolTask(
@@ -358,6 +356,45 @@ def build_dataset(
         )
         for symbol in names
     ]
+    # Joining the cluster is the last check: a wrong address fails here, before any work.
+    session = engines.connect_ray(ray_address, workers) if kind == "ray" else None
+    try:
+        reports = _run(
+            tasks, target, stale, session, workers=workers, overwrite=overwrite, progress=progress
+        )
+    finally:
+        if session is not None:
+            session.close()
+    dataset = DatasetReport(target, kind, reports, tuple(columns), time.perf_counter() - started)
+    failed = [s.symbol for s in dataset.failed]
+    _log.log(
+        logging.ERROR if failed else logging.INFO,
+        "built %d of %d symbol(s), %d rows in %.2f s%s",
+        len(dataset.succeeded),
+        len(names),
+        dataset.rows,
+        dataset.seconds,
+        f"; failed: {symbols_text(failed)}" if failed else "",
+    )
+    return dataset
+
+
+def _run(
+    tasks: Sequence[SymbolTask],
+    target: Path,
+    stale: Sequence[Path],
+    session: engines.RaySession | None,
+    *,
+    workers: int | None,
+    overwrite: bool,
+    progress: Callable[[BuildEvent], None] | None,
+) -> tuple[SymbolReport, ...]:
+    """Run the checked tasks, moving each finished symbol into place; reports in task order."""
+    target.mkdir(parents=True, exist_ok=True)
+    for path in remove_temporaries(stale):
+        _log.warning("removed %s, left behind by an interrupted build", path)
+    run = tasks[0].run
+    names = [t.symbol for t in tasks]
 
     def notify(event: BuildEvent) -> None:
         if progress is not None:
@@ -371,16 +408,16 @@ def build_dataset(
         "building %d symbol(s) (%s) %s into %s with engine=%s",
         len(names),
         symbols_text(names),
-        tf.name,
+        tasks[0].timeframe,
         target,
-        kind,
+        "local" if session is None else "ray",
     )
     results: dict[str, SymbolReport] = {}
     try:
-        if kind == "local":
+        if session is None:
             stream = engines.run_local(tasks, on_start)
         else:
-            stream = engines.run_ray(tasks, on_start, address=ray_address, workers=workers)
+            stream = engines.run_ray(tasks, on_start, session=session, workers=workers)
         for raw in stream:
             report = _commit(raw, target, overwrite=overwrite, run=run)
             results[report.symbol] = report
@@ -390,16 +427,4 @@ def build_dataset(
         # What killed or interrupted attempts left behind (a finished attempt's
         # directory has been renamed into place and no longer matches).
         remove_temporaries(temporaries(target, run))
-    reports = tuple(results[s] for s in names)
-    dataset = DatasetReport(target, kind, reports, tuple(columns), time.perf_counter() - started)
-    failed = [s.symbol for s in dataset.failed]
-    _log.log(
-        logging.ERROR if failed else logging.INFO,
-        "built %d of %d symbol(s), %d rows in %.2f s%s",
-        len(dataset.succeeded),
-        len(names),
-        dataset.rows,
-        dataset.seconds,
-        f"; failed: {symbols_text(failed)}" if failed else "",
-    )
-    return dataset
+    return tuple(results[s] for s in names)

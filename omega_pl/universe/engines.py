@@ -8,7 +8,8 @@ finished symbol into place as its report arrives.
 * :func:`run_local`: one symbol after the other in this process. Polars
   already runs each plan on every core, and only one symbol's frame is ever
   held.
-* :func:`run_ray`: one Ray task per symbol. Each task opens its own files
+* :func:`run_ray`: one Ray task per symbol, on the cluster :func:`connect_ray`
+  joined (or the local instance it started). Each task opens its own files
   from ``root`` and writes its own temporary directory inside ``out``; only the
   task description goes to the worker and only the small report comes back.
   A task whose worker dies (killed, out of memory) is retried by Ray; one
@@ -23,14 +24,23 @@ import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterator, Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from omega_pl.errors import MissingExtraError
+from omega_pl.errors import MissingExtraError, OmegaError
 from omega_pl.universe import task as task_module
-from omega_pl.universe.report import SymbolReport
+from omega_pl.universe.report import SymbolReport, error_text
 from omega_pl.universe.task import SymbolTask, failed
 
-__all__ = ["MAX_RETRIES", "import_ray", "run_local", "run_ray"]
+__all__ = [
+    "MAX_RETRIES",
+    "RayConnectionError",
+    "RaySession",
+    "connect_ray",
+    "import_ray",
+    "run_local",
+    "run_ray",
+]
 
 #: How often Ray retries a symbol's task after its worker process died.
 MAX_RETRIES = 3
@@ -55,40 +65,68 @@ def import_ray() -> Any:
         raise MissingExtraError("engine='ray'", "ray", "ray") from None
 
 
-def _connect(ray: Any, address: str | None, workers: int | None) -> bool:
-    """Start or join Ray unless this process is connected already; whether it was started here."""
+class RayConnectionError(OmegaError, ConnectionError):
+    """``engine="ray"`` could not join the cluster at ``ray_address``."""
+
+
+@dataclass
+class RaySession:
+    """A connection to Ray for one build; ``close()`` shuts Ray down if it was started here."""
+
+    ray: Any
+    own: bool
+
+    def close(self) -> None:
+        """Shut down the Ray instance this build started or joined (not one it found)."""
+        if self.own:
+            self.ray.shutdown()
+
+
+def connect_ray(address: str | None, workers: int | None) -> RaySession:
+    """Join the cluster at ``address``, or start a local Ray instance of ``workers`` CPUs.
+
+    A process already connected to Ray keeps that connection (and ``close()``
+    leaves it alone).
+
+    Raises
+    ------
+    MissingExtraError
+        When Ray is not installed.
+    RayConnectionError
+        When ``address`` is given and no cluster answers there.
+    """
+    ray = import_ray()
     if ray.is_initialized():
         _log.info("using the Ray cluster this process is already connected to")
-        return False
+        return RaySession(ray, own=False)
     if address is not None:
         _log.info("connecting to the Ray cluster at %s", address)
-        ray.init(address=address, logging_level=logging.WARNING)
+        try:
+            ray.init(address=address, logging_level=logging.WARNING)
+        except ConnectionError as exc:
+            raise RayConnectionError(
+                f"ray_address {address!r}: cannot join a Ray cluster there ({error_text(exc)})"
+            ) from exc
     else:
         cpus = workers or os.cpu_count() or 1
         _log.info("starting a local Ray instance with %d worker CPU(s)", cpus)
         ray.init(num_cpus=cpus, include_dashboard=False, logging_level=logging.WARNING)
-    return True
+    return RaySession(ray, own=True)
 
 
 def run_ray(
     tasks: Sequence[SymbolTask],
     started: Callable[[str], None],
     *,
-    address: str | None,
+    session: RaySession,
     workers: int | None,
 ) -> Iterator[SymbolReport]:
-    """Run one Ray task per symbol, yielding each report as its task finishes.
+    """Run one Ray task per symbol on ``session``, yielding each report as its task finishes.
 
-    Joins the cluster at ``address`` (``ray.init(address=...)``; ``"auto"``
-    finds a running one) or, without it, starts a local instance with
-    ``workers`` CPUs (default: every core); a process already connected to
-    Ray keeps its connection. At most ``workers`` tasks are in flight at once
-    (default: the cluster's CPUs). A Ray instance started here is shut down
-    when the tasks are done, or when the build is interrupted (the pending
-    tasks are cancelled).
+    At most ``workers`` tasks are in flight at once (default: the cluster's
+    CPUs). When the build is interrupted, the pending tasks are cancelled.
     """
-    ray = import_ray()
-    own = _connect(ray, address, workers)
+    ray = session.ray
     pending: dict[Any, SymbolTask] = {}
     try:
         cpus = int(ray.cluster_resources().get("CPU", 1))
@@ -116,5 +154,3 @@ def run_ray(
         for ref in pending:
             with contextlib.suppress(Exception):  # best effort on the way out
                 ray.cancel(ref, force=True)
-        if own:
-            ray.shutdown()
