@@ -44,6 +44,8 @@ __all__ = [
 
 #: How often Ray retries a symbol's task after its worker process died.
 MAX_RETRIES = 3
+#: The environment variable that sizes Polars' thread pool in a Ray worker.
+THREADS_ENV = "POLARS_MAX_THREADS"
 
 _log = logging.getLogger("omega_pl.dataset")
 
@@ -124,18 +126,26 @@ def run_ray(
     """Run one Ray task per symbol on ``session``, yielding each report as its task finishes.
 
     At most ``workers`` tasks are in flight at once (default: the cluster's
-    CPUs). When the build is interrupted, the pending tasks are cancelled.
+    CPUs). Each task's Polars runs on the cluster's CPUs shared out among the
+    tasks in flight (``POLARS_MAX_THREADS``, unless this process sets it):
+    one thread each when there are at least as many symbols as CPUs, rather
+    than every task spreading over every core of its node. When the build is
+    interrupted, the pending tasks are cancelled.
     """
     ray = session.ray
     pending: dict[Any, SymbolTask] = {}
     try:
-        cpus = int(ray.cluster_resources().get("CPU", 1))
+        cpus = max(1, int(ray.cluster_resources().get("CPU", 1)))
         limit = max(1, workers or cpus)
+        threads = os.environ.get(THREADS_ENV) or str(max(1, cpus // min(limit, len(tasks) or 1)))
         # The task function is looked up now, not at import: what runs remotely is
         # whatever omega_pl.universe.task.run_task is in this process.
-        remote = ray.remote(num_cpus=1, max_retries=MAX_RETRIES, retry_exceptions=False)(
-            task_module.run_task
-        )
+        remote = ray.remote(
+            num_cpus=1,
+            max_retries=MAX_RETRIES,
+            retry_exceptions=False,
+            runtime_env={"env_vars": {THREADS_ENV: threads}},
+        )(task_module.run_task)
         queue = deque(tasks)
         while queue or pending:
             while queue and len(pending) < limit:
