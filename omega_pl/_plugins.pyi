@@ -1,6 +1,8 @@
 """Type stub of the compiled extension (its expressions are loaded by Polars, not imported)."""
 
+from collections.abc import Iterator, Sequence
 from os import PathLike
+from typing import Any, overload
 
 import polars as pl
 
@@ -32,3 +34,49 @@ class CandleCsvReader:
         column, data row and value of the first bad field; ``OSError`` when
         the file cannot be read.
         """
+
+class Candle:
+    """One bid or ask bar (``omega_pl.engine.Candle``; see its documentation)."""
+
+    open: float
+    high: float
+    low: float
+    close: float
+    volume: float
+    candle_type: str
+    timestamp: Any
+    def __init__(
+        self,
+        timestamp: Any,
+        open: float,
+        high: float,
+        low: float,
+        close: float,
+        volume: float,
+        candle_type: str = "bid",
+    ) -> None: ...
+
+class CandleStore(Sequence[Candle | None]):
+    """A timeframe's bars as columns, candles made on first access (see ``CandleSeq``)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None: ...
+    def _load(
+        self,
+        time_us: Any,
+        open: Any,
+        high: Any,
+        low: Any,
+        close: Any,
+        volume: Any,
+        side: str,
+        rows: Any = None,
+    ) -> None: ...
+    def __len__(self) -> int: ...
+    def __bool__(self) -> bool: ...
+    @overload
+    def __getitem__(self, index: int) -> Candle | None: ...
+    @overload
+    def __getitem__(self, index: slice) -> list[Candle | None]: ...
+    def __iter__(self) -> Iterator[Candle | None]: ...
+    def _made(self) -> int: ...
+

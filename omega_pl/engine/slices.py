@@ -56,18 +56,19 @@ class SymbolDataSlice:
                 f"'ask': candles}}, got {type(multi_candle_data).__name__}"
             )
         self.multi_candle_data = multi_candle_data
-        self.index = int(index)
+        self.index = index
         self.indicators = (
             indicator_cache
             if indicator_cache is not None
             else get_cached_indicator_cache(multi_candle_data)
         )
+        self._seqs: dict[tuple[str, str], Sequence[Any]] = {}
         self._histories: dict[tuple[str, str, int], deque[Any]] = {}
         self._history_at: dict[tuple[str, str, int], int] = {}
 
     def set_index(self, index: int) -> None:
         """Move to row ``index`` (histories follow: one step extends them, a jump rebuilds)."""
-        self.index = int(index)
+        self.index = index
 
     def get(self, timeframe: str, price_type: str = "bid") -> Sequence[Any]:
         """All candles of ``timeframe`` and side (the package's own sequence; ``[]`` if absent)."""
@@ -80,7 +81,11 @@ class SymbolDataSlice:
 
     def latest(self, timeframe: str, price_type: str = "bid") -> Any:
         """The candle at the current row, or None (missing bar, past the end, unknown tf)."""
-        candles = _candles(self.multi_candle_data, timeframe, price_type)
+        try:
+            candles = self._seqs[timeframe, price_type]
+        except KeyError:
+            candles = _candles(self.multi_candle_data, timeframe, price_type)
+            self._seqs[timeframe, price_type] = candles
         i = self.index
         return candles[i] if 0 <= i < len(candles) else None
 
@@ -95,7 +100,7 @@ class SymbolDataSlice:
             raise ParameterError(f"parameter 'length' must be an integer >= 0, got {length!r}")
         key = (timeframe, price_type, length)
         candles = _candles(self.multi_candle_data, timeframe, price_type)
-        i = min(self.index, len(candles) - 1)
+        i = self.index
         history = self._histories.get(key)
         at = self._history_at.get(key)
         if history is None:
@@ -103,7 +108,7 @@ class SymbolDataSlice:
             at = None
         if at == i:
             return history
-        if at is not None and at + 1 == i and i >= 0:
+        if at is not None and at + 1 == i and 0 <= i < len(candles):
             history.append(candles[i])
         else:
             history.clear()

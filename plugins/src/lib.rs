@@ -5,6 +5,7 @@
 //! `omega_pl._plugins` (for its version) and through Polars' plugin loader,
 //! which looks up the `#[polars_expr]` symbols by name.
 
+mod candles;
 mod csv_reader;
 pub mod expressions;
 pub use omega_kernels as kernels;
@@ -23,6 +24,9 @@ static ALLOC: pyo3_polars::PolarsAllocator = pyo3_polars::PolarsAllocator::new()
 fn _plugins(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add_class::<csv_reader::CandleCsvReader>()?;
+    m.add_class::<candles::Candle>()?;
+    m.add_class::<candles::CandleStore>()?;
+    m.add_class::<candles::CandleIter>()?;
     Ok(())
 }
 
