@@ -96,7 +96,10 @@ def test_load_candles_and_read_every_close(benchmark: Any, root_1m: Path, how: s
         reset_candle_build_caches()
         return read_closes(CSVDataHandler("EURUSD", "M1", root=root_1m).load_candles())
 
-    fn = omega if how == "omega_pl.engine" else (lambda: read_closes(original_load(root_1m)))
+    if how == "omega_pl.engine":
+        fn, benchmark.extra_info["target_ratio"] = omega, 0.1
+    else:
+        fn, benchmark.extra_info["floor"] = (lambda: read_closes(original_load(root_1m))), True
     total = timed(benchmark, fn, rounds=3, warmup_rounds=1)
     assert total > 0
 
@@ -111,6 +114,7 @@ def test_repeated_indicator_call(benchmark: Any, root_1m: Path) -> None:
         for _ in range(n):
             ind.ema("M1", "bid", 20)
 
+    benchmark.extra_info["target_s"] = n * 2e-6  # 2 µs a call
     timed(benchmark, calls, rounds=5)
     benchmark.extra_info["per_call_us"] = round(benchmark.stats.stats.median / n * 1e6, 3)
     assert ind.ema("M1", price_type="bid", period=20) is first
@@ -140,6 +144,7 @@ def test_compute_batch_seed_specs(benchmark: Any, root_1m: Path, how: str) -> No
         def run() -> dict[str, Any]:
             return caches[-1].compute_batch(SEED_SPECS, "M1", "bid")
 
+        benchmark.extra_info["target_ratio"] = 0.2
         out = benchmark.pedantic(run, setup=setup, rounds=7, warmup_rounds=1)
         assert len(out) == 9
         return
@@ -154,6 +159,7 @@ def test_compute_batch_seed_specs(benchmark: Any, root_1m: Path, how: str) -> No
             pdr.macd(c, 12, 26, 9),
         ]
 
+    benchmark.extra_info["floor"] = True
     timed(benchmark, original, rounds=3)
 
 
@@ -173,6 +179,9 @@ def test_walk_latest_and_cached_indicator(benchmark: Any, root_1m: Path, how: st
         s = _OriginalSlice(package)
     s.indicators.ema("M1", "bid", 20)
     steps = min(STEPS, len(sides["bid"]))
+    benchmark.extra_info["floor" if how == "original shapes" else "target_ratio"] = (
+        True if how == "original shapes" else 1.0
+    )
 
     def walk() -> float:
         acc = 0.0
