@@ -666,3 +666,114 @@ def test_multi_symbol_slice(package: dict[str, Any]) -> None:
     with pytest.raises(KeyError):
         m["GBPUSD"]
     assert SliceView(bid[0]).latest() is bid[0]
+
+
+# ---------------------------------------------------------------------------
+# every method: one entry per call form, empty and absent data, bad parameters
+
+#: (method, positional args after tf/price_type, the same call by keyword, a bad parameter)
+METHODS: list[tuple[str, tuple[Any, ...], dict[str, Any], tuple[dict[str, Any], str] | None]] = [
+    ("get_df", (), {}, None),
+    ("get_closes", (), {}, None),
+    ("ema", (10,), {"period": 10}, ({"period": 0}, "period")),
+    ("ema_stepwise", (4,), {"period": 4}, ({"period": -1}, "period")),
+    ("sma", (10,), {"period": 10}, ({"period": 0}, "period")),
+    ("rsi", (14,), {}, ({"period": 0}, "period")),
+    ("macd", (12, 26, 9), {"signal_period": 9}, ({"fast_period": 0}, "fast_period")),
+    ("roc", (14,), {}, ({"period": 0}, "period")),
+    ("dmi", (14,), {"period": 14}, ({"period": 0}, "period")),
+    ("bollinger", (20, 2.0), {"std_factor": 2.0}, ({"std_factor": math.inf}, "std_factor")),
+    ("bollinger_stepwise", (20,), {"period": 20, "std_factor": 2.0}, ({"period": 0}, "period")),
+    ("atr", (14,), {}, ({"period": -2}, "period")),
+    ("choppiness", (14,), {"period": 14}, ({"period": 0}, "period")),
+    ("kalman_mean", (0.01, 1.0), {"Q": 1.0}, ({"R": -1.0}, "R")),
+    ("kalman_zscore", (100,), {"window": 100, "R": 0.01}, ({"window": -5}, "window")),
+    ("kalman_zscore_stepwise", (100, 0.01), {"Q": 1.0}, ({"Q": -1.0}, "Q")),
+    ("zscore", (100, "rolling"), {"ema_period": None}, ({"mean_source": "median"}, "mean_source")),
+    ("garch_volatility", (0.05,), {"beta": 0.9, "omega": None}, ({"scale": 0.0}, "scale")),
+    ("kalman_garch_zscore", (0.01, 1.0, 0.05), {"min_periods": 50}, ({"alpha": -1.0}, "alpha")),
+    (
+        "garch_volatility_local",
+        (200, 60),
+        {"idx": 200, "lookback": 60},
+        ({"idx": 5, "omega": math.nan}, "'omega'"),
+    ),
+    (
+        "vol_cluster_series",
+        (200, "garch", 14, 60),
+        {"idx": 200, "feature": "garch", "atr_length": 14, "garch_lookback": 60},
+        ({"idx": 5, "feature": "atr_points", "atr_length": 0, "garch_lookback": 6}, "'atr_length'"),
+    ),
+    (
+        "kalman_garch_zscore_local",
+        (200, 60),
+        {"idx": 200, "lookback": 60, "min_periods": 50},
+        ({"idx": 5, "lookback": 0}, "lookback"),
+    ),
+]  # fmt: skip
+
+
+def test_the_method_table_covers_the_original_api() -> None:
+    documented = {
+        "get_df", "get_closes", "ema", "ema_stepwise", "sma", "rsi", "macd", "roc", "dmi",
+        "bollinger", "bollinger_stepwise", "atr", "choppiness", "kalman_mean", "kalman_zscore",
+        "kalman_zscore_stepwise", "zscore", "garch_volatility", "kalman_garch_zscore",
+        "garch_volatility_local", "vol_cluster_series", "kalman_garch_zscore_local",
+    }  # ENGINE-API.md's IndicatorCache table, less at()  # fmt: skip
+    assert {m[0] for m in METHODS} == documented
+
+
+def _length(result: Any) -> int | None:
+    if result is None or isinstance(result, float):
+        return None
+    if isinstance(result, tuple):
+        assert len({len(r) for r in result}) == 1
+        return len(result[0])
+    return len(result)
+
+
+@pytest.mark.parametrize(("name", "args", "kwargs", "bad"), METHODS, ids=[m[0] for m in METHODS])
+def test_every_method(
+    name: str, args: tuple[Any, ...], kwargs: dict[str, Any], bad: tuple[dict[str, Any], str] | None
+) -> None:
+    pkg, _ = gappy_package(400, seed=21)  # None bars mid-series, an H1 carried over rows
+    pkg["M1"] = {"bid": [], "ask": []}  # an empty timeframe
+    ind = IndicatorCache(pkg)
+    method = getattr(ind, name)
+    first = method("M5", "bid", *args)
+    before = ind.cache_info()
+    # positional and keyword forms (and defaults) hit one entry: the same object, no new miss
+    scalar = name == "kalman_garch_zscore_local"  # a float: equal, not the same object
+    assert method(tf="M5", price_type="bid", **kwargs) is first or scalar
+    assert method("M5", "bid", *args) is first or scalar
+    assert ind.cache_info().misses == before.misses
+    # missing bars mid-series: full length, missing rows as NaN
+    n = len(pkg["M5"]["bid"])
+    length = _length(first)
+    if name in ("garch_volatility_local", "vol_cluster_series"):
+        assert length == 60
+    elif name == "kalman_garch_zscore_local":
+        assert first is None or isinstance(first, float)
+    else:
+        assert length == n
+    # an empty timeframe and an absent one (or side): empty results, at() gives None
+    for tf, side in (("M1", "bid"), ("D1", "bid"), ("M5", "mid")):
+        empty = method(tf, side, *args)
+        assert _length(empty) in (0, None), (tf, side)
+        if isinstance(empty, pd.Series):
+            assert ind.at(empty, 0) is None
+    # an invalid parameter names it
+    if bad is not None:
+        params, word = bad
+        call = {**kwargs, **params} if "idx" not in params else params
+        with pytest.raises(omega_pl.ParameterError, match=word):
+            method("M5", "bid", **call)
+
+
+def test_vol_cluster_series_names_its_own_parameters() -> None:
+    pkg, _ = gappy_package(200, seed=2)
+    ind = IndicatorCache(pkg)
+    with pytest.raises(omega_pl.ParameterError, match="'garch_lookback'"):
+        ind.vol_cluster_series("M5", "bid", 50, "garch", 14, "60")
+    with pytest.raises(omega_pl.ParameterError, match="'garch_scale'"):
+        ind.vol_cluster_series("M5", "bid", 50, "garch", 14, 30, garch_scale=-1.0)

@@ -52,6 +52,13 @@ _RENAMED = {
 }
 
 
+#: vol_cluster_series' names for the parameters of the methods it calls.
+_VOL_CLUSTER_NAMES = {
+    "period": "atr_length",
+    "lookback": "garch_lookback",
+    **{p: f"garch_{p}" for p in ("alpha", "beta", "omega", "use_log_returns", "scale")},
+    **{p: f"garch_{p}" for p in ("min_periods", "sigma_floor")},
+}
 #: Per-row window results kept for repeated calls at the same rows (as documented
 #: in :meth:`IndicatorCache.garch_volatility_local`).
 WINDOWS_KEPT = 256
@@ -66,12 +73,17 @@ def _int(name: str, value: Any) -> Any:
     return value
 
 
-def _engine_error(exc: ParameterError) -> ParameterError:
-    """``exc`` with the expression's parameter names replaced by the engine's."""
+def _renamed(exc: ParameterError, names: Mapping[str, str]) -> ParameterError:
+    """``exc`` with the parameter names it mentions replaced by ``names``."""
     text = str(exc)
-    for ours, theirs in _RENAMED.items():
+    for ours, theirs in names.items():
         text = text.replace(f"parameter '{ours}'", f"parameter '{theirs}'")
     return ParameterError(text)
+
+
+def _engine_error(exc: ParameterError) -> ParameterError:
+    """``exc`` with the expression's parameter names replaced by the engine's."""
+    return _renamed(exc, _RENAMED)
 
 
 def _series(values: pl.Series) -> pd.Series:
@@ -558,21 +570,24 @@ class IndicatorCache:
         ``idx`` with ``lookback = garch_lookback`` and the ``garch_*``
         parameters, or None when that window is empty.
         """
-        if str(feature or "").strip().lower() == "atr_points":
-            return self.atr(tf, price_type, atr_length)
-        window = self.garch_volatility_local(
-            tf,
-            price_type,
-            idx,
-            garch_lookback,
-            garch_alpha,
-            garch_beta,
-            garch_omega,
-            garch_use_log_returns,
-            garch_scale,
-            garch_min_periods,
-            garch_sigma_floor,
-        )
+        try:
+            if str(feature or "").strip().lower() == "atr_points":
+                return self.atr(tf, price_type, atr_length)
+            window = self.garch_volatility_local(
+                tf,
+                price_type,
+                idx,
+                garch_lookback,
+                garch_alpha,
+                garch_beta,
+                garch_omega,
+                garch_use_log_returns,
+                garch_scale,
+                garch_min_periods,
+                garch_sigma_floor,
+            )
+        except ParameterError as exc:  # name the parameter as this method calls it
+            raise _renamed(exc, _VOL_CLUSTER_NAMES) from None
         return None if window.empty else window
 
     def kalman_garch_zscore_local(
