@@ -11,6 +11,9 @@ Run: ``pytest benchmarks/test_bench_dataset.py --benchmark-only`` (needs the
   dataset (``overwrite=True``). ``extra_info["rows_per_s"]`` is rows written
   per second of the median round; ``compute_s``/``write_s`` are the median
   per-symbol seconds spent running the plan and writing the files.
+  ``other_cpu`` (cores kept busy by processes other than this one) includes
+  the Ray workers themselves on the ``ray`` row (~2 when they use both
+  cores), so only the ``local`` row's tells how busy the machine was.
 * ``dataset phases 1M``: one symbol's work split into its parts, for the
   scaling model: reading bid + ask and joining them (``scan_symbol``), adding
   the H1 alignment (``scan_aligned``, H1 resampled from M1), adding the ten
