@@ -2,7 +2,8 @@
 
 Every error a user can cause with bad input is an :class:`OmegaError`, and
 each also derives from the matching built-in (``ValueError``,
-``FileNotFoundError``), so existing ``except`` clauses keep working.
+``FileNotFoundError``, ``OSError``), so existing ``except`` clauses keep
+working. Data that loads but looks wrong gives a :class:`CandleDataWarning`.
 """
 
 from __future__ import annotations
@@ -35,6 +36,22 @@ class TimestampParseError(OmegaError, ValueError):
     """A timestamp value that none of the supported layouts can read."""
 
 
+class FileFormatError(OmegaError, ValueError):
+    """A file whose bytes are not valid for its format: a corrupt, truncated or
+    empty Parquet file, or CSV text that is not in its encoding. Names the file."""
+
+
+class EncodingError(FileFormatError):
+    """CSV bytes that are not valid in the file's encoding (UTF-8 unless
+    ``encoding=`` says otherwise); the message names the file, the line and
+    the byte offset of the first bad byte."""
+
+
+class FileReadError(OmegaError, OSError):
+    """A candle file that exists but cannot be read: a directory, no read
+    permission, an I/O error. Names the file and the reason."""
+
+
 class CandleFileNotFoundError(OmegaError, FileNotFoundError):
     """No candle file where one was expected; lists every path tried."""
 
@@ -61,8 +78,25 @@ class TimelineError(OmegaError, ValueError):
     """No common timeline: a symbol has no rows, or the intersection is empty."""
 
 
-class DuplicateTimestampsWarning(UserWarning):
+class CandleDataWarning(UserWarning):
+    """Candle data that loads but looks wrong (base of the loaders' warnings)."""
+
+
+class DuplicateTimestampsWarning(CandleDataWarning):
     """Rows with a repeated timestamp were dropped (the last one was kept)."""
+
+
+class TimeframeMismatchWarning(CandleDataWarning):
+    """The bars' spacing does not fit the timeframe (an H1 file named ``..._M5_...``)."""
+
+
+class MissingValuesWarning(CandleDataWarning):
+    """A value column of a file has no values at all (every row is null)."""
+
+
+class NoCommonBarsWarning(CandleDataWarning):
+    """Bid and ask both have bars but not one timestamp in common, so joining
+    them gives no rows (a different timeframe, or a shifted clock, on one side)."""
 
 
 class LookAheadWarning(UserWarning):
