@@ -4,6 +4,14 @@
 //! Python loads this library twice over: as the extension module
 //! `omega_pl._plugins` (for its version) and through Polars' plugin loader,
 //! which looks up the `#[polars_expr]` symbols by name.
+//!
+//! No panic may cross into Python: every function here returns a typed error
+//! for bad input, and clippy refuses `unwrap`, `expect` and indexing that
+//! could panic anywhere in this crate (`#[polars_expr]` would turn a panic
+//! into an opaque "the plugin panicked", a `#[pyclass]` into a
+//! `PanicException` that `except Exception` does not catch).
+
+#![deny(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
 
 mod candles;
 mod csv_reader;
@@ -30,17 +38,15 @@ fn _plugins(m: &Bound<'_, PyModule>) -> PyResult<()> {
     Ok(())
 }
 
-/// Issues `omega_pl.errors.DuplicateTimestampsWarning(message)` in Python.
+/// Issues the warning `omega_pl.errors.<category>(message)` in Python.
 ///
 /// Called from a Polars worker thread while `collect()` has released the GIL
 /// (the same way Polars runs Python UDFs). Fails when the warning is turned
 /// into an error by the user's warning filters; the caller reports that.
-pub(crate) fn warn_duplicates(message: &str) -> Result<(), String> {
+pub(crate) fn warn(category: &str, message: &str) -> Result<(), String> {
     let text = std::ffi::CString::new(message.replace('\0', " ")).map_err(|e| e.to_string())?;
     Python::attach(|py| {
-        let category = py
-            .import("omega_pl.errors")?
-            .getattr("DuplicateTimestampsWarning")?;
+        let category = py.import("omega_pl.errors")?.getattr(category)?;
         PyErr::warn(py, &category, &text, 1)
     })
     .map_err(|e| e.to_string())

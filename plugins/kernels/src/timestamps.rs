@@ -9,6 +9,12 @@
 //!   `±HHMM`, `±HH` (the result is converted to UTC). Naive values are UTC.
 //!
 //! The fraction may have 1 to 9 digits; digits beyond microseconds are truncated.
+//!
+//! Every input gives `Some` or `None`, never a panic: the parser reads through
+//! `get`, never an index (clippy's `indexing_slicing` is denied here), and is
+//! fuzzed (`plugins/fuzz`, target `timestamps`).
+
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 const US_PER_SEC: i64 = 1_000_000;
 
@@ -71,7 +77,11 @@ impl Cursor<'_> {
         }
     }
     fn eat_str(&mut self, s: &[u8]) -> bool {
-        if self.b[self.i..].eq_ignore_ascii_case(s) {
+        if self
+            .b
+            .get(self.i..)
+            .is_some_and(|rest| rest.eq_ignore_ascii_case(s))
+        {
             self.i += s.len();
             true
         } else {
@@ -121,14 +131,15 @@ fn parse_clock(c: &mut Cursor<'_>, compact: bool) -> Option<i64> {
     Some(((h * 60 + mi) * 60 + s) * US_PER_SEC + us)
 }
 
-/// Parses an optional zone suffix; returns the offset east of UTC in microseconds.
-fn parse_zone(c: &mut Cursor<'_>) -> Option<i64> {
+/// Parses an optional zone suffix: the offset east of UTC in microseconds,
+/// and whether there was a suffix at all.
+fn parse_zone(c: &mut Cursor<'_>) -> Option<(i64, bool)> {
     c.skip_blanks();
     if c.done() {
-        return Some(0);
+        return Some((0, false));
     }
     if c.eat(b'Z') || c.eat(b'z') || c.eat_str(b"UTC") || c.eat_str(b"GMT") {
-        return if c.done() { Some(0) } else { None };
+        return if c.done() { Some((0, true)) } else { None };
     }
     let sign = match c.peek()? {
         b'+' => 1,
@@ -146,22 +157,33 @@ fn parse_zone(c: &mut Cursor<'_>) -> Option<i64> {
     if h > 23 || m > 59 || !c.done() {
         return None;
     }
-    Some(sign * (h * 3600 + m * 60) * US_PER_SEC)
+    Some((sign * (h * 3600 + m * 60) * US_PER_SEC, true))
 }
 
 /// Parses one timestamp to UTC epoch microseconds; `None` if it is not one of
 /// the accepted layouts or not a valid date and time.
 pub fn parse_timestamp(text: &[u8]) -> Option<i64> {
+    parse_timestamp_zoned(text).map(|(t, _)| t)
+}
+
+/// [`parse_timestamp`], and whether the text carried a zone (`Z`, `UTC`,
+/// `GMT` or a numeric offset) rather than being naive.
+///
+/// Readers use the flag to refuse a column that mixes the two: naive values
+/// are read as UTC, which is wrong when their neighbours say otherwise.
+pub fn parse_timestamp_zoned(text: &[u8]) -> Option<(i64, bool)> {
     let text = text.trim_ascii();
     let mut c = Cursor { b: text, i: 0 };
-    let (y, m, d, compact) = if text.len() >= 8 && text[..8].iter().all(u8::is_ascii_digit) {
+    let leading_digits = text
+        .get(..8)
+        .is_some_and(|d| d.iter().all(u8::is_ascii_digit));
+    let (y, m, d, compact) = if leading_digits {
         let y = c.digits(4)?;
         let m = c.digits(2)?;
         let d = c.digits(2)?;
         (y, m, d, true)
-    } else if text.get(4).is_some_and(|s| matches!(s, b'-' | b'.' | b'/')) {
+    } else if let Some(&sep) = text.get(4).filter(|s| matches!(s, b'-' | b'.' | b'/')) {
         let y = c.digits(4)?;
-        let sep = text[4];
         c.i += 1;
         let m = c.digits(2)?;
         if !c.eat(sep) {
@@ -191,8 +213,12 @@ pub fn parse_timestamp(text: &[u8]) -> Option<i64> {
             us_of_day = parse_clock(&mut c, compact)?;
         }
     }
-    let offset = parse_zone(&mut c)?;
-    Some(days_from_civil(y, m, d) * 86_400 * US_PER_SEC + us_of_day - offset)
+    let (offset, zoned) = parse_zone(&mut c)?;
+    // |days| < 3.7e6 (four-digit years), so the product stays far below i64::MAX.
+    Some((
+        days_from_civil(y, m, d) * 86_400 * US_PER_SEC + us_of_day - offset,
+        zoned,
+    ))
 }
 
 #[cfg(test)]
@@ -236,6 +262,33 @@ mod tests {
             p("2025-01-01 00:00:00.123456789"),
             Some(JAN1_2025 + 123_456)
         );
+    }
+
+    #[test]
+    fn zone_flag() {
+        let z = |s: &str| parse_timestamp_zoned(s.as_bytes()).map(|(_, zoned)| zoned);
+        assert_eq!(z("2025-01-01 00:00:00"), Some(false));
+        assert_eq!(z("01.01.2025 00:00:00.000"), Some(false));
+        assert_eq!(z("2025-01-01 00:00:00+01:00"), Some(true));
+        assert_eq!(z("2025-01-01T00:00:00Z"), Some(true));
+        assert_eq!(z("2025-01-01 00:00 UTC"), Some(true));
+        assert_eq!(z("2025-01-01 00:00:00+0000"), Some(true));
+    }
+
+    #[test]
+    fn extreme_years() {
+        assert_eq!(p("1969-12-31 23:59:59"), Some(-US_PER_SEC));
+        assert_eq!(
+            p("0001-01-01"),
+            Some(days_from_civil(1, 1, 1) * 86_400 * US_PER_SEC)
+        );
+        // Past 2262, where nanosecond timestamps end; microseconds go on.
+        let late = p("9999-12-31 23:59:59.999999").unwrap();
+        assert_eq!(
+            late,
+            (days_from_civil(9999, 12, 31) * 86_400 + 86_399) * US_PER_SEC + 999_999
+        );
+        assert!(late > i64::MAX / 1000);
     }
 
     #[test]

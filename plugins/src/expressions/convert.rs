@@ -68,7 +68,20 @@ fn gather(ca: &Float64Chunked, n: usize) -> Vec<f64> {
 
 /// Calls `f` with the single input as a contiguous `f64` slice (see [`with_f64_inputs`]).
 pub(crate) fn with_f64_input<R>(s: &Series, f: impl FnOnce(&[f64]) -> R) -> PolarsResult<R> {
-    with_f64_inputs(std::slice::from_ref(s), |x| f(x[0]))
+    with_f64_array(std::array::from_ref(s), |[x]| f(x))
+}
+
+/// [`with_f64_inputs`] for a fixed number of inputs, handed over as an array.
+pub(crate) fn with_f64_array<const N: usize, R>(
+    inputs: &[Series; N],
+    f: impl FnOnce([&[f64]; N]) -> R,
+) -> PolarsResult<R> {
+    // with_f64_inputs hands over exactly one slice per input: `get` never misses.
+    with_f64_inputs(inputs, |x| {
+        f(std::array::from_fn(|i| {
+            x.get(i).copied().unwrap_or_default()
+        }))
+    })
 }
 
 /// Builds a Float64 column from kernel output, `NaN` becoming null.

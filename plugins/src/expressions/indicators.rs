@@ -8,10 +8,10 @@ use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
 use super::shared::{
-    bad, band_type, clh, dmi_type, finite, float_type, macd_type, ohlc, three, unary, MacdKwargs,
-    PeriodKwargs,
+    bad, band_type, clh, dmi_type, finite, float_type, input, macd_type, ohlc, three, unary,
+    MacdKwargs, PeriodKwargs,
 };
-use super::{bar_keys, f64_output, struct_output, with_f64_input, with_f64_inputs};
+use super::{bar_keys, f64_output, struct_output, with_f64_array, with_f64_input};
 use crate::kernels::buffer::{nan_filled, zeroed};
 use crate::kernels::missing::Missing;
 use crate::kernels::{ewm, filters, momentum, rolling, stepwise, volatility};
@@ -140,14 +140,14 @@ fn macd(inputs: &[Series], kwargs: MacdKwargs) -> PolarsResult<Series> {
     let fast = positive("fast", kwargs.fast)?;
     let slow = positive("slow", kwargs.slow)?;
     let signal = positive("signal", kwargs.signal)?;
-    let ((m, s, h), [mm, ms, mh]) = with_f64_input(&inputs[0], |x| {
+    let ((m, s, h), [mm, ms, mh]) = with_f64_input(input(inputs, 0)?, |x| {
         let (mut m, mut s, mut h) = three(x.len());
         momentum::macd(x, fast, slow, signal, (&mut m, &mut s, &mut h))
             .map(|missing| ((m, s, h), missing))
     })?
     .map_err(param_err("fast/slow/signal"))?;
     struct_output(
-        inputs[0].name().clone(),
+        input(inputs, 0)?.name().clone(),
         vec![("macd", m, mm), ("signal", s, ms), ("histogram", h, mh)],
     )
 }
@@ -195,8 +195,9 @@ fn bollinger(inputs: &[Series], kwargs: BollingerKwargs) -> PolarsResult<Series>
     let period = positive("period", kwargs.period)?;
     let k = finite("std_factor", kwargs.std_factor)?;
     let std = std_kind(kwargs.exact_std);
-    let (parts, missing) = with_f64_input(&inputs[0], |x| bollinger_parts(x, period, k, std))?;
-    band_output(inputs[0].name().clone(), parts, missing)
+    let (parts, missing) =
+        with_f64_input(input(inputs, 0)?, |x| bollinger_parts(x, period, k, std))?;
+    band_output(input(inputs, 0)?.name().clone(), parts, missing)
 }
 
 #[derive(Deserialize)]
@@ -265,14 +266,14 @@ fn choppiness(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
 #[polars_expr(output_type_func=dmi_type)]
 fn dmi(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let period = positive("period", kwargs.period)?;
-    let ((p, m, a), [mp, mm, ma]) = with_f64_inputs(clh(inputs)?, |x| {
-        let (mut p, mut m, mut a) = three(x[0].len());
-        volatility::dmi(x[1], x[2], x[0], period, (&mut p, &mut m, &mut a))
+    let ((p, m, a), [mp, mm, ma]) = with_f64_array(clh(inputs)?, |[c, h, l]| {
+        let (mut p, mut m, mut a) = three(c.len());
+        volatility::dmi(h, l, c, period, (&mut p, &mut m, &mut a))
             .map(|missing| ((p, m, a), missing))
     })?
     .map_err(param_err("period"))?;
     struct_output(
-        inputs[0].name().clone(),
+        input(inputs, 0)?.name().clone(),
         vec![("plus_di", p, mp), ("minus_di", m, mm), ("adx", a, ma)],
     )
 }
@@ -446,12 +447,12 @@ struct GarchLocalKwargs {
 fn garch_volatility_local(inputs: &[Series], kwargs: GarchLocalKwargs) -> PolarsResult<Series> {
     let lookback = positive("lookback", kwargs.lookback)?;
     let g = kwargs.garch.params("")?;
-    let out = with_f64_input(&inputs[0], |x| {
+    let out = with_f64_input(input(inputs, 0)?, |x| {
         per_row(x.len(), lookback, |rows, out| {
             filters::garch_volatility_local(x, lookback, &g, rows, out)
         })
     })?;
-    Ok(f64_output(inputs[0].name().clone(), out))
+    Ok(f64_output(input(inputs, 0)?.name().clone(), out))
 }
 
 #[derive(Deserialize)]
@@ -471,12 +472,12 @@ fn kalman_garch_zscore_local(
     let (r, q) = kwargs.kalman.params()?;
     let g = kwargs.garch.params("")?;
     let carry = kwargs.kalman.carry_gaps;
-    let out = with_f64_input(&inputs[0], |x| {
+    let out = with_f64_input(input(inputs, 0)?, |x| {
         per_row(x.len(), lookback, |rows, out| {
             filters::kalman_garch_zscore_local(x, lookback, r, q, carry, &g, rows, out)
         })
     })?;
-    Ok(f64_output(inputs[0].name().clone(), out))
+    Ok(f64_output(input(inputs, 0)?.name().clone(), out))
 }
 
 #[derive(Deserialize)]
@@ -498,12 +499,12 @@ fn vol_cluster(inputs: &[Series], kwargs: VolClusterKwargs) -> PolarsResult<Seri
     }
     let lookback = positive("garch_lookback", kwargs.garch_lookback)?;
     let g = kwargs.garch.params("garch_")?;
-    let out = with_f64_input(&inputs[0], |x| {
+    let out = with_f64_input(input(inputs, 0)?, |x| {
         per_row(x.len(), lookback, |rows, out| {
             filters::garch_volatility_local(x, lookback, &g, rows, out)
         })
     })?;
-    Ok(f64_output(inputs[0].name().clone(), out))
+    Ok(f64_output(input(inputs, 0)?.name().clone(), out))
 }
 
 // --- stepwise (SPEC P4) -------------------------------------------------------------
@@ -513,13 +514,17 @@ fn stepwise_apply(
     inputs: &[Series],
     f: impl FnOnce(&[f64]) -> Vec<Vec<f64>>,
 ) -> PolarsResult<Vec<Vec<f64>>> {
-    let (keys, present) = bar_keys(&inputs[1])?;
-    if keys.len() != inputs[0].len() {
-        polars_bail!(ShapeMismatch: "omega: 'bar' has {} rows, the values {}", keys.len(), inputs[0].len());
+    let (keys, present) = bar_keys(input(inputs, 1)?)?;
+    if keys.len() != input(inputs, 0)?.len() {
+        polars_bail!(ShapeMismatch: "omega: 'bar' has {} rows, the values {}", keys.len(), input(inputs, 0)?.len());
     }
-    with_f64_input(&inputs[0], |x| {
+    with_f64_input(input(inputs, 0)?, |x| {
         let rows = stepwise::new_bar_rows(&keys, &present);
-        let reduced: Vec<f64> = rows.iter().map(|&r| x[r]).collect();
+        // new_bar_rows gives row indices of `x` (keys has its length): `get` never misses.
+        let reduced: Vec<f64> = rows
+            .iter()
+            .map(|&r| x.get(r).copied().unwrap_or(f64::NAN))
+            .collect();
         f(&reduced)
             .into_iter()
             .map(|values| {
@@ -542,7 +547,7 @@ fn ema_stepwise(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series>
         vec![out]
     })?;
     Ok(f64_output(
-        inputs[0].name().clone(),
+        input(inputs, 0)?.name().clone(),
         parts.pop().unwrap_or_default(),
     ))
 }
@@ -554,7 +559,11 @@ fn bollinger_stepwise(inputs: &[Series], kwargs: BollingerKwargs) -> PolarsResul
     let k = finite("std_factor", kwargs.std_factor)?;
     let std = std_kind(kwargs.exact_std);
     let parts = stepwise_apply(inputs, |x| bollinger_parts(x, period, k, std).0)?;
-    band_output(inputs[0].name().clone(), parts, [Missing::unknown(); 3])
+    band_output(
+        input(inputs, 0)?.name().clone(),
+        parts,
+        [Missing::unknown(); 3],
+    )
 }
 
 /// `kalman_zscore_stepwise(window, r, q, bar)`: SPEC 2.14; inputs `[values, bar]`.
@@ -569,7 +578,7 @@ fn kalman_zscore_stepwise(inputs: &[Series], kwargs: KalmanZKwargs) -> PolarsRes
         vec![out]
     })?;
     Ok(f64_output(
-        inputs[0].name().clone(),
+        input(inputs, 0)?.name().clone(),
         parts.pop().unwrap_or_default(),
     ))
 }

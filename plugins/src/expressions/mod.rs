@@ -9,6 +9,6 @@ mod shared;
 pub mod talib;
 
 pub(crate) use convert::{
-    bar_keys, f64_output, f64_output_with, struct_dtype, struct_output, with_f64_input,
-    with_f64_inputs,
+    bar_keys, f64_output, f64_output_with, struct_dtype, struct_output, with_f64_array,
+    with_f64_input,
 };

@@ -5,9 +5,10 @@ use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
 use crate::kernels::buffer::zeroed;
+use crate::kernels::csv::ZoneUse;
 use crate::kernels::dedup::{keep_last_of_runs, key_order, Order};
 use crate::kernels::sessions::{market_hours_mask as mask_kernel, OffsetTable};
-use crate::kernels::timestamps::parse_timestamp;
+use crate::kernels::timestamps::parse_timestamp_zoned;
 
 /// Keyword arguments of `market_hours_mask`: the zone's offset table.
 #[derive(Deserialize)]
@@ -27,7 +28,7 @@ fn market_hours_mask(inputs: &[Series], kwargs: MaskKwargs) -> PolarsResult<Seri
     table
         .validate()
         .map_err(|e| polars_err!(InvalidOperation: "omega: {e}"))?;
-    let s = &inputs[0];
+    let s = first(inputs, "market_hours_mask")?;
     let ca = s.i64().map_err(
         |_| polars_err!(InvalidOperation: "omega: market_hours_mask expects Int64 epoch microseconds, got {}", s.dtype()),
     )?;
@@ -53,49 +54,103 @@ struct ParseKwargs {
 
 /// Parses timestamp text into Int64 UTC epoch microseconds (see
 /// `kernels::timestamps`). The first value that does not parse is an error
-/// naming the column, the row and the value; an empty cell is an error too.
+/// naming the column, the row and the value; an empty cell is an error too,
+/// and so is a column that mixes naive timestamps with ones that carry a zone.
 #[polars_expr(output_type=Int64)]
 fn parse_timestamps(inputs: &[Series], kwargs: ParseKwargs) -> PolarsResult<Series> {
-    let s = &inputs[0];
+    let s = first(inputs, "parse_timestamps")?;
     let ca = s.str().map_err(
         |_| polars_err!(InvalidOperation: "omega: timestamps in column '{}' must be text, got {}", kwargs.column, s.dtype()),
     )?;
     let mut out = Vec::with_capacity(ca.len());
-    for (row, value) in ca.iter().enumerate() {
-        match value.and_then(|v| parse_timestamp(v.as_bytes())) {
-            Some(t) => out.push(t),
+    let mut zones = ZoneUse::default();
+    for (row, value) in (1u64..).zip(ca.iter()) {
+        match value.and_then(|v| parse_timestamp_zoned(v.as_bytes())) {
+            Some((t, zoned)) => {
+                let first_other = if zoned {
+                    zones.first_naive
+                } else {
+                    zones.first_zoned
+                };
+                if let Some(other) = first_other {
+                    let (this, that) = if zoned {
+                        ("has a UTC offset", "has none")
+                    } else {
+                        ("has no UTC offset", "has one")
+                    };
+                    polars_bail!(ComputeError:
+                        "omega: mixed time zones in column '{}': timestamp {:?} at data row {row} {this}, \
+                         but the one at data row {other} {that} (naive timestamps are read as UTC, \
+                         which is likely wrong next to offsets; write every timestamp the same way)",
+                        kwargs.column, value.unwrap_or_default());
+                }
+                let mine = if zoned {
+                    &mut zones.first_zoned
+                } else {
+                    &mut zones.first_naive
+                };
+                mine.get_or_insert(row);
+                out.push(t);
+            }
             None => {
                 let shown = value.map_or_else(|| "<empty>".to_string(), |v| format!("{v:?}"));
                 polars_bail!(ComputeError:
-                    "omega: unparseable timestamp {shown} in column '{}' at data row {} \
+                    "omega: unparseable timestamp {shown} in column '{}' at data row {row} \
                      (accepted: 'YYYY-MM-DD HH:MM:SS[.f][±HH:MM|Z]', 'DD.MM.YYYY HH:MM:SS[.f]', \
                      'YYYY.MM.DD HH:MM', 'YYYYMMDD HHMMSS')",
-                    kwargs.column, row + 1);
+                    kwargs.column);
             }
         }
     }
     Ok(Int64Chunked::from_vec(s.name().clone(), out).into_series())
 }
 
-/// Keyword arguments of `keep_last_mask`: where the rows came from, for the warning.
+/// Keyword arguments of `keep_last_mask`: where the rows came from (for the
+/// warnings), and optionally the timeframe to check the bars' spacing against
+/// and a key under which to record the rows kept (for `check_join`).
 #[derive(Deserialize)]
 struct KeepLastKwargs {
     source: String,
+    #[serde(default)]
+    timeframe: Option<String>,
+    #[serde(default)]
+    bar_us: Option<i64>,
+    #[serde(default)]
+    record_as: Option<String>,
 }
 
 /// Keep-mask over a time column sorted ascending: the last row of each run of
 /// equal timestamps, and no row without a timestamp. When rows are dropped a
 /// `DuplicateTimestampsWarning` saying how many is issued in Python (or, if
 /// warnings are configured as errors, the collect fails with that message).
+///
+/// Every input (the time and further ones, the value columns) with no value
+/// at all gives a `MissingValuesWarning`. With `bar_us`, a `TimeframeMismatchWarning`
+/// when more than a tenth of the gaps between kept bars are shorter than 0.9
+/// bar, or (from 20 bars on) none is shorter than two bars.
 #[polars_expr(output_type=Boolean)]
 fn keep_last_mask(inputs: &[Series], kwargs: KeepLastKwargs) -> PolarsResult<Series> {
-    let s = inputs[0].to_physical_repr();
-    let ca = s.i64().map_err(|_| polars_err!(InvalidOperation: "omega: keep_last_mask expects a Datetime column, got {}", inputs[0].dtype()))?;
+    let time = first(inputs, "keep_last_mask")?;
+    for column in inputs {
+        if !column.is_empty() && column.null_count() == column.len() {
+            let message = format!(
+                "omega_pl: column '{}' of {} has no values (all {} row(s) are null)",
+                column.name(),
+                kwargs.source,
+                column.len()
+            );
+            warn_or_fail("MissingValuesWarning", &message)?;
+        }
+    }
+    let s = time.to_physical_repr();
+    let ca = s.i64().map_err(|_| polars_err!(InvalidOperation: "omega: keep_last_mask expects a Datetime column, got {}", time.dtype()))?;
     // Common case: unique sorted timestamps. One pass, and an all-true mask
     // that Polars' filter passes through without copying.
     if ca.null_count() == 0
         && key_order(ca.downcast_iter().map(|a| a.values().as_slice())) == Order::StrictlyIncreasing
     {
+        let kept = ca.downcast_iter().flat_map(|a| a.values().iter().copied());
+        check_kept(kept, &kwargs)?;
         return Ok(BooleanChunked::full(s.name().clone(), true, ca.len()).into_series());
     }
     let ca = ca.rechunk();
@@ -119,18 +174,203 @@ fn keep_last_mask(inputs: &[Series], kwargs: KeepLastKwargs) -> PolarsResult<Ser
             parts.join(" and "),
             kwargs.source
         );
-        crate::warn_duplicates(&message)
-            .map_err(|e| polars_err!(ComputeError: "{message} ({e})"))?;
+        warn_or_fail("DuplicateTimestampsWarning", &message)?;
     }
+    let kept = arr
+        .values()
+        .iter()
+        .zip(&out)
+        .filter_map(|(&t, &keep)| keep.then_some(t));
+    check_kept(kept, &kwargs)?;
     Ok(BooleanChunked::from_slice(s.name().clone(), &out).into_series())
+}
+
+/// Bars kept per recorded key (see `check_join`): how many, and the first and last.
+type SideStats = (usize, Option<i64>, Option<i64>);
+
+/// The rows `keep_last_mask` kept under a `record_as` key, for `check_join`.
+/// Entries are taken out when read; the map is cleared if it ever grows large
+/// (plans built and never collected).
+static KEPT: std::sync::Mutex<Vec<(String, SideStats)>> = std::sync::Mutex::new(Vec::new());
+
+/// Checks the kept (sorted, unique) timestamps: their spacing against the
+/// timeframe, and records their count and range when asked to.
+fn check_kept(kept: impl Iterator<Item = i64>, kwargs: &KeepLastKwargs) -> PolarsResult<()> {
+    let bar = kwargs.bar_us.filter(|&b| b > 0).unwrap_or(i64::MAX);
+    // A gap is short below 0.9 bar (some jitter in the stamps is fine).
+    let short_below = bar.saturating_mul(9) / 10;
+    let mut count = 0usize;
+    let mut short = 0usize;
+    let (mut first, mut last) = (None, None::<i64>);
+    let mut min_gap = i64::MAX;
+    for t in kept {
+        if let Some(prev) = last {
+            let gap = t.saturating_sub(prev);
+            min_gap = min_gap.min(gap);
+            short += usize::from(gap < short_below);
+        }
+        first.get_or_insert(t);
+        last = Some(t);
+        count += 1;
+    }
+    if let Some(key) = &kwargs.record_as {
+        let mut kept = KEPT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        if kept.len() > 10_000 {
+            kept.clear();
+        }
+        kept.retain(|(k, _)| k != key);
+        kept.push((key.clone(), (count, first, last)));
+    }
+    let (Some(_), Some(name)) = (kwargs.bar_us.filter(|&b| b > 0), &kwargs.timeframe) else {
+        return Ok(());
+    };
+    let gaps = count.saturating_sub(1);
+    // More than a tenth of the gaps short: not a clock shift (a DST change
+    // moves H4 bars by an hour twice a year), the data is finer than the
+    // timeframe. No gap under two bars in 20 bars: the data is coarser.
+    let too_dense = gaps > 0 && short * 10 > gaps;
+    let too_sparse = count >= 20 && min_gap >= bar.saturating_mul(2);
+    if too_dense || too_sparse {
+        let closest = describe_span(min_gap);
+        let reason = if too_dense {
+            format!("{short} of its {gaps} gaps between bars shorter than one {name} bar (the shortest {closest})")
+        } else {
+            format!("no two of its {count} bars closer than {closest}")
+        };
+        let message = format!(
+            "omega_pl: {} has {reason}: the data does not look like {name} (is the file {}? \
+             pass the right timeframe, or rename the file)",
+            kwargs.source,
+            timeframe_of(min_gap)
+        );
+        warn_or_fail("TimeframeMismatchWarning", &message)?;
+    }
+    Ok(())
+}
+
+/// Keyword arguments of `check_join`: the keys the two sides were recorded
+/// under by `keep_last_mask`, and how to name them in the warning.
+#[derive(Deserialize)]
+struct CheckJoinKwargs {
+    bid_key: String,
+    ask_key: String,
+    label: String,
+}
+
+/// `true`, as a scalar (a filter that keeps every row of the joined frame),
+/// after warning with a `NoCommonBarsWarning` when the join of bid and ask
+/// is empty although both sides kept bars.
+#[polars_expr(output_type=Boolean)]
+fn check_join(inputs: &[Series], kwargs: CheckJoinKwargs) -> PolarsResult<Series> {
+    let time = first(inputs, "check_join")?;
+    let (bid, ask) = {
+        let mut kept = KEPT
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut take = |key: &str| {
+            let at = kept.iter().position(|(k, _)| k == key)?;
+            Some(kept.swap_remove(at).1)
+        };
+        (take(&kwargs.bid_key), take(&kwargs.ask_key))
+    };
+    if let (true, Some(bid), Some(ask)) = (time.is_empty(), bid, ask) {
+        if bid.0 > 0 && ask.0 > 0 {
+            let range =
+                |s: SideStats| format!("{} bar(s), {} .. {}", s.0, show_time(s.1), show_time(s.2));
+            let message = format!(
+                "omega_pl: {}: bid and ask have no bar in common, so the joined frame is \
+                 empty (bid: {}; ask: {}); are both files the same timeframe and clock?",
+                kwargs.label,
+                range(bid),
+                range(ask)
+            );
+            warn_or_fail("NoCommonBarsWarning", &message)?;
+        }
+    }
+    Ok(BooleanChunked::from_slice(time.name().clone(), &[true]).into_series())
+}
+
+/// An epoch-microsecond instant as `YYYY-MM-DD HH:MM` UTC, for messages.
+fn show_time(t: Option<i64>) -> String {
+    let Some(t) = t else {
+        return "-".to_string();
+    };
+    let minutes = t.div_euclid(60_000_000);
+    let (days, minute) = (minutes.div_euclid(1440), minutes.rem_euclid(1440));
+    let (y, m, d) = civil_from_days(days);
+    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", minute / 60, minute % 60)
+}
+
+/// Year, month, day of a day number since 1970-01-01 (Hinnant's algorithm).
+fn civil_from_days(days: i64) -> (i64, i64, i64) {
+    let z = days + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z - era * 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = doy - (153 * mp + 2) / 5 + 1;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 };
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
+
+/// A duration in microseconds as `90 s`, `5 min`, `1 h`, `1 day` …
+fn describe_span(us: i64) -> String {
+    const UNITS: [(i64, &str); 4] = [
+        (604_800_000_000, "week"),
+        (86_400_000_000, "day"),
+        (3_600_000_000, "h"),
+        (60_000_000, "min"),
+    ];
+    for (size, unit) in UNITS {
+        if us >= size && us % size == 0 {
+            let n = us / size;
+            let plural = if n != 1 && unit.len() > 3 { "s" } else { "" };
+            return format!("{n} {unit}{plural}");
+        }
+    }
+    format!("{} s", us as f64 / 1e6)
+}
+
+/// The timeframe name whose bars are `us` long (`M5`, `H1`, `D1`, `W1`), or
+/// the span itself when it is not a whole number of minutes.
+fn timeframe_of(us: i64) -> String {
+    const UNITS: [(i64, char); 4] = [
+        (604_800_000_000, 'W'),
+        (86_400_000_000, 'D'),
+        (3_600_000_000, 'H'),
+        (60_000_000, 'M'),
+    ];
+    for (size, unit) in UNITS {
+        if us >= size && us % size == 0 {
+            return format!("{unit}{}", us / size);
+        }
+    }
+    describe_span(us)
+}
+
+/// Issues the `omega_pl.errors` warning `category`; if the user's filters
+/// turn it into an error, the collect fails with the message.
+fn warn_or_fail(category: &str, message: &str) -> PolarsResult<()> {
+    crate::warn(category, message).map_err(|e| polars_err!(ComputeError: "{message} ({e})"))
+}
+
+/// The first input of a plugin (Polars always passes at least one).
+fn first<'a>(inputs: &'a [Series], name: &str) -> PolarsResult<&'a Series> {
+    inputs
+        .first()
+        .ok_or_else(|| polars_err!(InvalidOperation: "omega: {name} needs an input column"))
 }
 
 /// Whether the timestamps are in ascending order with none missing, as one
 /// Boolean (a scalar expression). One read-only pass over the keys.
 #[polars_expr(output_type=Boolean)]
 fn keys_sorted(inputs: &[Series]) -> PolarsResult<Series> {
-    let s = inputs[0].to_physical_repr();
-    let ca = s.i64().map_err(|_| polars_err!(InvalidOperation: "omega: keys_sorted expects a Datetime column, got {}", inputs[0].dtype()))?;
+    let time = first(inputs, "keys_sorted")?;
+    let s = time.to_physical_repr();
+    let ca = s.i64().map_err(|_| polars_err!(InvalidOperation: "omega: keys_sorted expects a Datetime column, got {}", time.dtype()))?;
     let sorted = ca.null_count() == 0
         && key_order(ca.downcast_iter().map(|a| a.values().as_slice())) != Order::Unsorted;
     Ok(BooleanChunked::from_slice(s.name().clone(), &[sorted]).into_series())

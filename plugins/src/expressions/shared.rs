@@ -4,7 +4,7 @@
 use polars::prelude::*;
 use serde::Deserialize;
 
-use super::{f64_output_with, struct_dtype, with_f64_input, with_f64_inputs};
+use super::{f64_output_with, struct_dtype, with_f64_array, with_f64_input};
 use crate::kernels::buffer::zeroed;
 use crate::kernels::missing::Missing;
 
@@ -61,24 +61,41 @@ pub(crate) fn finite(name: &str, value: f64) -> PolarsResult<f64> {
 
 // Output types: a Float64 or Struct column named after the first input.
 
+/// The first input's field (Polars always passes at least one).
+fn first_field(fields: &[Field]) -> PolarsResult<&Field> {
+    fields
+        .first()
+        .ok_or_else(|| polars_err!(InvalidOperation: "omega: the expression needs an input column"))
+}
+
+/// Input `k` of a plugin, or an error saying how many it got.
+pub(crate) fn input(inputs: &[Series], k: usize) -> PolarsResult<&Series> {
+    inputs.get(k).ok_or_else(|| {
+        polars_err!(InvalidOperation: "omega: the expression needs {} input column(s), got {}", k + 1, inputs.len())
+    })
+}
+
 pub(crate) fn float_type(fields: &[Field]) -> PolarsResult<Field> {
-    Ok(Field::new(fields[0].name().clone(), DataType::Float64))
+    Ok(Field::new(
+        first_field(fields)?.name().clone(),
+        DataType::Float64,
+    ))
 }
 pub(crate) fn macd_type(fields: &[Field]) -> PolarsResult<Field> {
     Ok(Field::new(
-        fields[0].name().clone(),
+        first_field(fields)?.name().clone(),
         struct_dtype(&MACD_FIELDS),
     ))
 }
 pub(crate) fn band_type(fields: &[Field]) -> PolarsResult<Field> {
     Ok(Field::new(
-        fields[0].name().clone(),
+        first_field(fields)?.name().clone(),
         struct_dtype(&BAND_FIELDS),
     ))
 }
 pub(crate) fn dmi_type(fields: &[Field]) -> PolarsResult<Field> {
     Ok(Field::new(
-        fields[0].name().clone(),
+        first_field(fields)?.name().clone(),
         struct_dtype(&DMI_FIELDS),
     ))
 }
@@ -88,20 +105,24 @@ pub(crate) fn unary<R: Report>(
     inputs: &[Series],
     kernel: impl FnOnce(&[f64], &mut [f64]) -> R,
 ) -> PolarsResult<Series> {
-    let (out, missing) = with_f64_input(&inputs[0], |x| {
+    let (out, missing) = with_f64_input(input(inputs, 0)?, |x| {
         let mut out = zeroed(x.len());
         let missing = kernel(x, &mut out).missing();
         (out, missing)
     })?;
-    Ok(f64_output_with(inputs[0].name().clone(), out, missing))
+    Ok(f64_output_with(
+        input(inputs, 0)?.name().clone(),
+        out,
+        missing,
+    ))
 }
 
 /// The `[close, high, low]` inputs, or an error if fewer were given.
-pub(crate) fn clh(inputs: &[Series]) -> PolarsResult<&[Series]> {
-    if inputs.len() < 3 {
-        polars_bail!(InvalidOperation: "omega: OHLC indicators take [close, high, low], got {} input(s)", inputs.len());
-    }
-    Ok(&inputs[..3])
+pub(crate) fn clh(inputs: &[Series]) -> PolarsResult<&[Series; 3]> {
+    inputs
+        .get(..3)
+        .and_then(|three| three.try_into().ok())
+        .ok_or_else(|| polars_err!(InvalidOperation: "omega: OHLC indicators take [close, high, low], got {} input(s)", inputs.len()))
 }
 
 /// Runs a single-output kernel over `[close, high, low]` as `(h, l, c)`.
@@ -109,12 +130,16 @@ pub(crate) fn ohlc<R: Report>(
     inputs: &[Series],
     kernel: impl FnOnce(&[f64], &[f64], &[f64], &mut [f64]) -> R,
 ) -> PolarsResult<Series> {
-    let (out, missing) = with_f64_inputs(clh(inputs)?, |x| {
-        let mut out = zeroed(x[0].len());
-        let missing = kernel(x[1], x[2], x[0], &mut out).missing();
+    let (out, missing) = with_f64_array(clh(inputs)?, |[c, h, l]| {
+        let mut out = zeroed(c.len());
+        let missing = kernel(h, l, c, &mut out).missing();
         (out, missing)
     })?;
-    Ok(f64_output_with(inputs[0].name().clone(), out, missing))
+    Ok(f64_output_with(
+        input(inputs, 0)?.name().clone(),
+        out,
+        missing,
+    ))
 }
 
 /// Three zeroed output buffers of length `n`.

@@ -14,10 +14,10 @@ use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
 use super::shared::{
-    band_type, clh, dmi_type, finite, float_type, macd_type, ohlc, three, unary, MacdKwargs,
+    band_type, clh, dmi_type, finite, float_type, input, macd_type, ohlc, three, unary, MacdKwargs,
     PeriodKwargs,
 };
-use super::with_f64_inputs;
+use super::with_f64_array;
 use super::{struct_output, with_f64_input};
 use crate::kernels::talib;
 
@@ -96,14 +96,14 @@ fn talib_macd(inputs: &[Series], kwargs: MacdKwargs) -> PolarsResult<Series> {
     let fast = period("fast", kwargs.fast, talib::MACD_MIN_PERIOD, "MACD")?;
     let slow = period("slow", kwargs.slow, talib::MACD_MIN_PERIOD, "MACD")?;
     let signal = period("signal", kwargs.signal, talib::MACD_MIN_SIGNAL, "MACD")?;
-    let (m, s, h, missing) = with_f64_input(&inputs[0], |x| {
+    let (m, s, h, missing) = with_f64_input(input(inputs, 0)?, |x| {
         let (mut m, mut s, mut h) = three(x.len());
         let missing = talib::macd(x, fast, slow, signal, &mut m, &mut s, &mut h);
         (m, s, h, missing)
     })?;
     let [mm, ms, mh] = missing;
     struct_output(
-        inputs[0].name().clone(),
+        input(inputs, 0)?.name().clone(),
         vec![("macd", m, mm), ("signal", s, ms), ("histogram", h, mh)],
     )
 }
@@ -119,14 +119,14 @@ struct BollingerKwargs {
 fn talib_bollinger(inputs: &[Series], kwargs: BollingerKwargs) -> PolarsResult<Series> {
     let p = period("period", kwargs.period, talib::BBANDS_MIN_PERIOD, "BBANDS")?;
     let k = finite("std_factor", kwargs.std_factor)?;
-    let (u, m, l, missing) = with_f64_input(&inputs[0], |x| {
+    let (u, m, l, missing) = with_f64_input(input(inputs, 0)?, |x| {
         let (mut u, mut m, mut l) = three(x.len());
         let missing = talib::bbands(x, p, k, k, &mut u, &mut m, &mut l);
         (u, m, l, missing)
     })?;
     let [mu, mm, ml] = missing;
     struct_output(
-        inputs[0].name().clone(),
+        input(inputs, 0)?.name().clone(),
         vec![("upper", u, mu), ("middle", m, mm), ("lower", l, ml)],
     )
 }
@@ -146,14 +146,14 @@ fn talib_atr(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
 fn talib_dmi(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let p = period("period", kwargs.period, talib::DMI_MIN_PERIOD, "ADX")?;
     let inputs = clh(inputs)?;
-    let (pdi, mdi, adx, missing) = with_f64_inputs(inputs, |x| {
-        let (mut pdi, mut mdi, mut adx) = three(x[0].len());
-        let missing = talib::dmi(x[1], x[2], x[0], p, &mut pdi, &mut mdi, &mut adx);
+    let (pdi, mdi, adx, missing) = with_f64_array(inputs, |[c, h, l]| {
+        let (mut pdi, mut mdi, mut adx) = three(c.len());
+        let missing = talib::dmi(h, l, c, p, &mut pdi, &mut mdi, &mut adx);
         (pdi, mdi, adx, missing)
     })?;
     let [mp, mm, ma] = missing;
     struct_output(
-        inputs[0].name().clone(),
+        input(inputs, 0)?.name().clone(),
         vec![
             ("plus_di", pdi, mp),
             ("minus_di", mdi, mm),
