@@ -21,6 +21,9 @@ from omega_pl.timeframes import OHLCV
 
 __all__ = ["scan_candle_csv"]
 
+#: The largest field position the reader accepts (wider headers are not candle files).
+MAX_FIELD_INDEX = 1 << 16
+
 
 def scan_candle_csv(
     path: Path,
@@ -30,6 +33,7 @@ def scan_candle_csv(
     value_indices: Sequence[int],
     names: Sequence[str],
     batch_rows: int = 131_072,
+    encoding: str = "utf-8",
 ) -> pl.LazyFrame:
     """Lazily read one candle CSV file as ``time, open, high, low, close, volume``.
 
@@ -62,17 +66,21 @@ def scan_candle_csv(
     ParameterError
         At call time, for a separator that is not one ASCII character (or is
         a quote or newline), wrong
-        numbers of indices or names, repeated or negative positions, or a
-        non-positive ``batch_rows``.
+        numbers of indices or names, repeated, negative or huge positions, a
+        non-positive ``batch_rows`` or an encoding the reader cannot read.
     TimestampParseError, SchemaError
         At ``collect()`` (Polars passes them through unchanged), for the first
-        bad line: an unreadable timestamp (``TimestampParseError``), an empty
-        or non-numeric value or too few fields (``SchemaError``). The message
-        names the file, the column, the data row (1 = the line after the
-        header; blank lines count, so data row ``n`` is line ``n + 1``) and
-        the value.
-    OSError
-        At ``collect()``, when the file cannot be opened or read.
+        bad line: an unreadable timestamp, or naive timestamps mixed with ones
+        carrying a zone (``TimestampParseError``), an empty or non-numeric
+        value, too few fields or a line longer than 16 MiB (``SchemaError``).
+        The message names the file, the column, the data row (1 = the line
+        after the header; blank lines count, so data row ``n`` is line
+        ``n + 1``) and the value.
+    EncodingError
+        At ``collect()``, for bytes that are not UTF-8 (with the default
+        ``encoding``), naming the file, the line and the byte offset.
+    CandleFileNotFoundError, FileReadError
+        At ``collect()``, when the file is gone or cannot be read.
 
     Examples
     --------
@@ -110,8 +118,16 @@ def scan_candle_csv(
         raise ParameterError(f"field positions must be non-negative integers, got {positions}")
     if len(set(positions)) != len(positions):
         raise ParameterError(f"field positions must be distinct, got {positions}")
+    if any(i > MAX_FIELD_INDEX for i in positions):
+        raise ParameterError(
+            f"field positions must be at most {MAX_FIELD_INDEX}, got {max(positions)}"
+        )
     if isinstance(batch_rows, bool) or not isinstance(batch_rows, int) or batch_rows <= 0:
         raise ParameterError(f"batch_rows must be a positive integer, got {batch_rows!r}")
+    # Imported here, not at the top, so that omega_pl.io can import this module.
+    from omega_pl.io import CANDLE_SCHEMA, _csv_codec
+
+    _, check_utf8 = _csv_codec(encoding)
     source = Path(path)
     value_positions = list(value_indices)
     header_names = list(names)
@@ -127,7 +143,9 @@ def scan_candle_csv(
             if n_rows <= 0:
                 return
             rows = min(rows, n_rows) if predicate is None else rows
-        reader = CandleCsvReader(source, separator, time_index, value_positions, header_names, rows)
+        reader = CandleCsvReader(
+            source, separator, time_index, value_positions, header_names, rows, check_utf8
+        )
         remaining = n_rows
         while (batch := reader.next_batch()) is not None:
             if predicate is not None:
@@ -140,9 +158,6 @@ def scan_candle_csv(
             yield batch
             if remaining is not None and remaining <= 0:
                 return
-
-    # Imported here, not at the top, so that omega_pl.io can import this module.
-    from omega_pl.io import CANDLE_SCHEMA
 
     return register_io_source(
         io_source,

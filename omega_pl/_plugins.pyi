@@ -14,7 +14,9 @@ class CandleCsvReader:
     ``separator`` is one ASCII character; ``time_index`` and the five
     ``value_indices`` (open, high, low, close, volume) are 0-based field
     positions; ``names`` are the six header names, for error messages. The
-    header line and a UTF-8 byte order mark are skipped.
+    header line and a UTF-8 byte order mark are skipped. With ``check_utf8``,
+    bytes that are not UTF-8 raise ``EncodingError`` (else they are left to
+    the field parsers, for single-byte encodings such as cp1252).
     """
 
     def __init__(
@@ -25,14 +27,17 @@ class CandleCsvReader:
         value_indices: list[int],
         names: list[str],
         batch_rows: int,
+        check_utf8: bool = True,
     ) -> None: ...
     def next_batch(self) -> pl.DataFrame | None:
         """The next at most ``batch_rows`` rows, ``None`` after the last.
 
         Columns ``time`` (Datetime(us, UTC)), ``open`` … ``volume`` (Float64).
         Raises ``TimestampParseError`` or ``SchemaError`` naming the file,
-        column, data row and value of the first bad field; ``OSError`` when
-        the file cannot be read.
+        column, data row and value of the first bad field, ``EncodingError``
+        naming the line and byte offset of bytes that are not UTF-8, and
+        ``FileReadError`` (``CandleFileNotFoundError``) when the file cannot be
+        read (is gone).
         """
 
 class Candle:
@@ -79,4 +84,3 @@ class CandleStore(Sequence[Candle | None]):
     def __getitem__(self, index: slice) -> list[Candle | None]: ...
     def __iter__(self) -> Iterator[Candle | None]: ...
     def _made(self) -> int: ...
-

@@ -9,10 +9,13 @@ pushes into the Parquet reader, and nothing is read before ``collect()``.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import os
 import re
-from collections.abc import Mapping, Sequence
+import stat
+import uuid
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -20,11 +23,16 @@ from typing import Literal, NamedTuple
 from zoneinfo import ZoneInfo
 
 import polars as pl
+from polars.io.plugins import register_io_source
 
 from omega_pl._csv import scan_candle_csv
 from omega_pl._plugin import plugin_expr, plugin_message
 from omega_pl.errors import (
     CandleFileNotFoundError,
+    EncodingError,
+    FileFormatError,
+    FileReadError,
+    ParameterError,
     SchemaError,
     TimeframeError,
     TimestampParseError,
@@ -265,6 +273,14 @@ def _find_layout(columns: Sequence[str], source: Path) -> _Layout:
             f"{source}: missing required column(s) {format_names(missing)}; "
             f"found: {format_names(columns)}"
         )
+    for raw in (time_col, *values.values()):
+        key = raw.strip().lower()
+        fields = [i + 1 for i, c in enumerate(columns) if c.strip().lower() == key]
+        if len(fields) > 1:
+            raise SchemaError(
+                f"{source}: duplicated column name: {raw!r} appears {len(fields)} times in the "
+                f"header (fields {', '.join(map(str, fields))}); rename or drop the extra one(s)"
+            )
     return _Layout(time_col, values)
 
 
@@ -284,20 +300,120 @@ def _check_first_timestamp(value: str, col: str, source: Path) -> None:
         raise TimestampParseError(f"{source}: {plugin_message(exc)}") from None
 
 
-def _sniff_csv(source: Path) -> tuple[list[str], str, list[str] | None]:
-    """Header names, separator and first data row (``None`` if there is none) of a CSV file."""
-    with source.open("r", encoding="utf-8-sig", newline="") as fh:
-        head = fh.readline()
-        first = fh.readline()
-    if not head.strip():
+#: How much of a CSV file is read to find its header and first data row.
+_SNIFF_BYTES = 1 << 20
+_UTF8_BOM = codecs.BOM_UTF8
+#: Byte order marks of encodings the reader cannot read, and their names.
+_OTHER_BOMS = (
+    (codecs.BOM_UTF32_LE, "UTF-32"),
+    (codecs.BOM_UTF32_BE, "UTF-32"),
+    (codecs.BOM_UTF16_LE, "UTF-16"),
+    (codecs.BOM_UTF16_BE, "UTF-16"),
+)
+
+
+def _csv_codec(encoding: str) -> tuple[str, bool]:
+    """The codec name of ``encoding`` and whether it is UTF-8.
+
+    The Rust reader takes the bytes as they are, so besides UTF-8 only
+    single-byte encodings that extend ASCII can be read (Latin-1, Windows-1252,
+    ISO-8859-15 …): in those, every separator, digit and newline is the ASCII
+    byte, and other bytes can only be in text columns.
+
+    Raises
+    ------
+    ParameterError
+        For an unknown encoding, or one the reader cannot read (UTF-16 …).
+    """
+    try:
+        name = codecs.lookup(encoding).name
+    except (LookupError, TypeError):
+        raise ParameterError(f"encoding: unknown encoding {encoding!r}") from None
+    if name in ("utf-8", "utf-8-sig"):
+        return "utf-8", True
+    ascii_bytes = bytes(range(128))
+    try:
+        extends_ascii = ascii_bytes.decode(name) == ascii_bytes.decode("ascii") and all(
+            len(bytes([b]).decode(name, errors="replace")) == 1 for b in range(128, 256)
+        )
+    except (UnicodeError, LookupError, TypeError):
+        extends_ascii = False
+    if not extends_ascii:
+        raise ParameterError(
+            f"encoding: {encoding!r} cannot be read; the CSV reader reads UTF-8 and single-byte "
+            "encodings that extend ASCII (latin-1, cp1252, iso-8859-15 ...)"
+        )
+    return name, False
+
+
+def _read_error(source: Path, exc: OSError) -> FileReadError:
+    """A :class:`FileReadError` naming ``source`` and the reason in ``exc``."""
+    if isinstance(exc, IsADirectoryError):
+        return FileReadError(f"{source} is a directory, not a candle file")
+    return FileReadError(f"{source}: cannot read the file: {exc.strerror or exc}")
+
+
+def _decode_line(line: bytes, codec: str, source: Path, number: int, offset: int) -> str:
+    """One line of the file as text; :class:`EncodingError` naming the line and
+    the byte offset of the first byte ``codec`` cannot decode."""
+    try:
+        return line.decode(codec)
+    except UnicodeDecodeError as exc:
+        bad = " ".join(f"0x{b:02x}" for b in line[exc.start : min(exc.end, exc.start + 4)])
+        hint = "pass encoding='cp1252'" if codec == "utf-8" else "check the encoding= you passed"
+        raise EncodingError(
+            f"{source}: not {codec}: byte {bad} at line {number}, byte offset "
+            f"{offset + exc.start} (a Latin-1/Windows-1252 export? {hint})"
+        ) from None
+
+
+def _sniff_csv(source: Path, encoding: str = "utf-8") -> tuple[list[str], str, list[str] | None]:
+    """Header names, separator and first data row (``None`` if there is none) of a CSV file.
+
+    Reads at most the first MiB. A UTF-8 byte order mark is skipped; bytes
+    ``encoding`` cannot decode raise :class:`EncodingError` naming the line
+    and byte offset.
+    """
+    codec, _ = _csv_codec(encoding)
+    try:
+        with source.open("rb") as fh:
+            head = fh.read(_SNIFF_BYTES)
+    except OSError as exc:
+        raise _read_error(source, exc) from None
+    whole = len(head) < _SNIFF_BYTES
+    for bom, name in _OTHER_BOMS:
+        if head.startswith(bom):
+            raise EncodingError(
+                f"{source}: the file is {name} (byte order mark at byte offset 0); "
+                "save it as UTF-8 (or a single-byte encoding such as cp1252)"
+            )
+    start = len(_UTF8_BOM) if head.startswith(_UTF8_BOM) else 0
+    end = head.find(b"\n", start)
+    if end < 0 and not whole:
+        raise SchemaError(
+            f"{source}: no header line in the first {_SNIFF_BYTES >> 20} MiB; is this a CSV file?"
+        )
+    header_end = len(head) if end < 0 else end + 1
+    header_text = _decode_line(head[start:header_end], codec, source, 1, start)
+    if not header_text.strip():
         raise SchemaError(f"{source}: the file is empty (no header line)")
-    sep = max((",", ";", "\t"), key=head.count)
-    header = next(csv.reader([head], delimiter=sep))
-    row = next(csv.reader([first], delimiter=sep), []) if first.strip() else []
+    first_end = head.find(b"\n", header_end)
+    first_text = ""
+    if first_end >= 0 or whole:
+        first_bytes = head[header_end : len(head) if first_end < 0 else first_end + 1]
+        first_text = _decode_line(first_bytes, codec, source, 2, header_end)
+    sep = max((",", ";", "\t"), key=header_text.count)
+    try:
+        header = next(csv.reader([header_text], delimiter=sep))
+        row = next(csv.reader([first_text], delimiter=sep), []) if first_text.strip() else []
+    except csv.Error as exc:
+        raise SchemaError(f"{source}: cannot read the header as CSV: {exc}") from None
     return header, sep, (row or None)
 
 
-def _candle_csv_scan(source: Path, *, check_first_row: bool = True, **options: int) -> pl.LazyFrame:
+def _candle_csv_scan(
+    source: Path, *, check_first_row: bool = True, encoding: str = "utf-8", **options: int
+) -> pl.LazyFrame:
     """The Rust batch reader over a candle CSV file, its columns found by name
     in the header (``options`` go to ``scan_candle_csv``, e.g. ``batch_rows``).
 
@@ -306,7 +422,7 @@ def _candle_csv_scan(source: Path, *, check_first_row: bool = True, **options: i
     ``check_first_row``, an unreadable first timestamp fails here, before any
     batch is read.
     """
-    header, sep, first_row = _sniff_csv(source)
+    header, sep, first_row = _sniff_csv(source, encoding)
     layout = _find_layout(header, source)
     time_index = header.index(layout.time)
     if check_first_row and first_row is not None and time_index < len(first_row):
@@ -318,18 +434,100 @@ def _candle_csv_scan(source: Path, *, check_first_row: bool = True, **options: i
         time_index=time_index,
         value_indices=[header.index(raw) for raw in raw_values],
         names=[layout.time, *raw_values],
+        encoding=encoding,
         **options,
     )
 
 
-def _scan_csv(source: Path, lo: datetime | None, hi: datetime | None) -> pl.LazyFrame:
-    return _filter_window(_candle_csv_scan(source), lo, hi)
+def _scan_csv(
+    source: Path, lo: datetime | None, hi: datetime | None, encoding: str
+) -> pl.LazyFrame:
+    return _filter_window(_candle_csv_scan(source, encoding=encoding), lo, hi)
+
+
+def _polars_reason(exc: BaseException) -> str:
+    """The first line of a Polars error, for a message of ours."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _parquet_format_error(source: Path, exc: BaseException) -> FileFormatError:
+    return FileFormatError(
+        f"{source}: not a readable Parquet file (corrupt, truncated or not Parquet): "
+        f"{_polars_reason(exc)}"
+    )
+
+
+def _check_value_types(schema: pl.Schema, layout: _Layout, source: Path) -> None:
+    """Every value column numeric; :class:`SchemaError` naming the first that is not."""
+    for raw in layout.values.values():
+        dtype = schema[raw]
+        if dtype == pl.Null:
+            raise SchemaError(
+                f"{source}: column {raw!r} has no values (every value is null, type Null)"
+            )
+        if not dtype.is_numeric():
+            raise SchemaError(
+                f"{source}: column {raw!r} has type {dtype}; expected numbers (Float64 or "
+                f"another numeric type; convert it, e.g. pl.col({raw!r}).cast(pl.Float64))"
+            )
+
+
+def _scan_parquet_text_time(source: Path, layout: _Layout) -> pl.LazyFrame:
+    """A Parquet file whose timestamps are text, parsed at ``collect()``.
+
+    Read through an IO source so that a bad timestamp, a mixed-zone column or
+    a corrupt page raises a typed error naming the file (a window on text
+    cannot be pushed into the reader anyway).
+    """
+    raw_columns = [layout.time, *(layout.values[c] for c in OHLCV)]
+
+    def io_source(
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        try:
+            raw = pl.read_parquet(source, columns=raw_columns)
+        except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
+            raise _parquet_format_error(source, exc) from None
+        except OSError as exc:
+            raise _read_error(source, exc) from None
+        try:
+            frame = raw.select(
+                _parse_text_timestamps(layout.time).alias("time"),
+                *(pl.col(layout.values[c]).cast(pl.Float64).alias(c) for c in OHLCV),
+            )
+        except pl.exceptions.ComputeError as exc:
+            raise TimestampParseError(f"{source}: {plugin_message(exc)}") from None
+        if predicate is not None:
+            frame = frame.filter(predicate)
+        if n_rows is not None:
+            frame = frame.head(n_rows)
+        if with_columns is not None:
+            frame = frame.select(with_columns)
+        yield frame
+
+    return register_io_source(
+        io_source,
+        schema=CANDLE_SCHEMA,
+        is_pure=True,
+        explain_name="omega_pl Parquet with text timestamps",
+        explain_detail=str(source),
+    )
 
 
 def _scan_parquet(source: Path, lo: datetime | None, hi: datetime | None) -> pl.LazyFrame:
     lf = pl.scan_parquet(source)
-    schema = lf.collect_schema()
+    try:
+        schema = lf.collect_schema()
+    except (pl.exceptions.PolarsError, pl.exceptions.PanicException) as exc:
+        raise _parquet_format_error(source, exc) from None
+    except OSError as exc:
+        raise _read_error(source, exc) from None
     layout = _find_layout(schema.names(), source)
+    _check_value_types(schema, layout, source)
     raw = layout.time
     dtype = schema[raw]
     time_expr: pl.Expr
@@ -349,7 +547,11 @@ def _scan_parquet(source: Path, lo: datetime | None, hi: datetime | None) -> pl.
     if dtype == pl.Date:
         time_expr = pl.col(raw).cast(pl.Datetime("us")).dt.replace_time_zone("UTC")
     elif dtype == pl.String:
-        time_expr = _parse_text_timestamps(raw)
+        return _filter_window(_scan_parquet_text_time(source, layout), lo, hi)
+    elif dtype == pl.Null:
+        raise SchemaError(
+            f"{source}: timestamp column {raw!r} has no values (every value is null, type Null)"
+        )
     else:
         raise SchemaError(
             f"{source}: timestamp column {raw!r} has type {dtype}; "
@@ -362,7 +564,12 @@ def _scan_parquet(source: Path, lo: datetime | None, hi: datetime | None) -> pl.
     return _filter_window(lf, lo, hi)
 
 
-def _sorted_unique(lf: pl.LazyFrame, source: str) -> pl.LazyFrame:
+def _sorted_unique(
+    lf: pl.LazyFrame,
+    source: str,
+    timeframe: Timeframe | None = None,
+    record_as: str | None = None,
+) -> pl.LazyFrame:
     """Sort by time (only if needed) and keep the last row of each timestamp.
 
     Sorted input, the usual case, is checked in one pass and never re-sorted:
@@ -370,12 +577,22 @@ def _sorted_unique(lf: pl.LazyFrame, source: str) -> pl.LazyFrame:
     empties the branch that does not apply. The sort is stable, so of equal
     timestamps the last row in file order is the one kept. The result is
     marked sorted, which lets Polars merge-join bid and ask.
+
+    The same pass warns about value columns without a single value
+    (:class:`~omega_pl.errors.MissingValuesWarning`) and, with ``timeframe``,
+    about bars spaced unlike it (:class:`~omega_pl.errors.TimeframeMismatchWarning`);
+    ``record_as`` keeps the kept rows' count and range for :func:`join_bid_ask`.
     """
     # Cached explicitly: Polars' automatic subplan sharing does not always apply
     # (without a pushed-down filter the streaming engine read the file twice).
     lf = lf.cache()
     in_order = plugin_expr("keys_sorted", [pl.col("time")], returns_scalar=True)
-    keep_last = plugin_expr("keep_last_mask", [pl.col("time")], {"source": source})
+    checks: dict[str, object] = {"source": source}
+    if timeframe is not None:
+        checks.update(timeframe=timeframe.name, bar_us=timeframe.minutes * 60_000_000)
+    if record_as is not None:
+        checks["record_as"] = record_as
+    keep_last = plugin_expr("keep_last_mask", [pl.col("time"), *map(pl.col, OHLCV)], checks)
     ordered = pl.concat(
         [
             lf.filter(in_order).with_columns(pl.col("time").set_sorted()),
@@ -383,6 +600,22 @@ def _sorted_unique(lf: pl.LazyFrame, source: str) -> pl.LazyFrame:
         ]
     )
     return ordered.filter(keep_last).with_columns(pl.col("time").set_sorted())
+
+
+def _check_path(path: Path) -> None:
+    """Fail early, with a typed error, on a path that is not a readable file."""
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        raise CandleFileNotFoundError(f"no candle file at {path}", [path]) from None
+    except OSError as exc:
+        raise _read_error(path, exc) from None
+    if stat.S_ISDIR(info.st_mode):
+        raise FileReadError(f"{path} is a directory, not a candle file")
+    if not stat.S_ISREG(info.st_mode):
+        raise FileReadError(f"{path} is not a regular file (a pipe or a device?)")
+    if not os.access(path, os.R_OK):
+        raise FileReadError(f"{path}: cannot read the file: permission denied")
 
 
 # ---------------------------------------------------------------------------
@@ -498,6 +731,7 @@ def scan_candles(
     market_hours: bool | None = None,
     clean_daily: bool | None = None,
     normalize: bool = False,
+    encoding: str = "utf-8",
 ) -> pl.LazyFrame:
     """Lazily load one candle file (one symbol, one side) as a clean frame.
 
@@ -536,16 +770,38 @@ def scan_candles(
         yes for ``D*`` timeframes.
     normalize
         Floor timestamps to the timeframe grid.
+    encoding
+        The text encoding of a CSV file: ``"utf-8"`` (the default; a UTF-8
+        byte order mark is skipped) or a single-byte encoding that extends
+        ASCII, such as ``"cp1252"`` or ``"latin-1"`` for Windows exports.
+        Ignored for Parquet.
 
     Raises
     ------
-    CandleFileNotFoundError, SchemaError, TimestampParseError, WindowError, TimeframeError
-        At call time, for a missing file, unmappable columns, an unreadable
-        first timestamp, a bad window or timeframe. A bad value further down
-        a CSV file raises ``TimestampParseError`` or ``SchemaError`` at
-        ``collect()``, naming the file, column, data row and value (text
-        timestamps inside a Parquet file: a ``polars`` ``ComputeError`` with
-        the same details).
+    CandleFileNotFoundError, FileReadError, FileFormatError, SchemaError, TimestampParseError
+        At call time: no file at ``source`` (``CandleFileNotFoundError``); a
+        directory or an unreadable file (``FileReadError``); a Parquet file
+        whose footer cannot be read, or a CSV header that is not in
+        ``encoding`` (``FileFormatError``, ``EncodingError``); unmappable,
+        duplicated or non-numeric columns (``SchemaError``); an unreadable
+        first timestamp (``TimestampParseError``).
+    WindowError, TimeframeError, ParameterError
+        At call time, for a bad window, timeframe or encoding.
+    TimestampParseError, SchemaError, EncodingError
+        At ``collect()``, for a bad value further down a CSV file (or text
+        timestamps in a Parquet file), naming the file, column, data row and
+        value; bytes that are not in the encoding name the line and byte
+        offset. A column mixing naive timestamps with ones carrying a zone is
+        a ``TimestampParseError``. (A corrupt data page inside an otherwise
+        valid Parquet file is found by Polars' reader at ``collect()`` and
+        raised as its ``ComputeError``.)
+
+    Warns
+    -----
+    DuplicateTimestampsWarning, TimeframeMismatchWarning, MissingValuesWarning
+        At ``collect()``: rows dropped for a repeated timestamp; bars spaced
+        unlike the timeframe (an H1 file named ``..._M5_...``); a value column
+        without a single value. All are :class:`~omega_pl.errors.CandleDataWarning`.
 
     Examples
     --------
@@ -556,9 +812,32 @@ def scan_candles(
     >>> df.height, df.columns, df["time"][0].isoformat()
     (109, ['time', 'open', 'high', 'low', 'close', 'volume'], '2025-03-24T00:00:00+00:00')
     """
-    path = Path(source)
-    if not path.is_file():
-        raise CandleFileNotFoundError(f"no candle file at {path}", [path])
+    return _scan_candles(
+        Path(source),
+        timeframe=timeframe,
+        start=start,
+        end=end,
+        market_hours=market_hours,
+        clean_daily=clean_daily,
+        normalize=normalize,
+        encoding=encoding,
+    )
+
+
+def _scan_candles(
+    path: Path,
+    *,
+    timeframe: str | Timeframe | None,
+    start: TimeBound | None,
+    end: TimeBound | None,
+    market_hours: bool | None,
+    clean_daily: bool | None,
+    normalize: bool,
+    encoding: str,
+    record_as: str | None = None,
+) -> pl.LazyFrame:
+    """:func:`scan_candles`; ``record_as`` keeps the rows' count for :func:`join_bid_ask`."""
+    _check_path(path)
     if timeframe is not None:
         tf: Timeframe | None = Timeframe.parse(timeframe)
     else:
@@ -574,18 +853,20 @@ def scan_candles(
     if suffix in PARQUET_SUFFIXES:
         lf = _scan_parquet(path, lo, hi)
     elif suffix in CSV_SUFFIXES:
-        lf = _scan_csv(path, lo, hi)
+        lf = _scan_csv(path, lo, hi, encoding)
     else:
         raise SchemaError(
             f"{path}: unsupported file type {path.suffix!r}; expected .parquet, .pq, .csv or .txt"
         )
     use_hours = (tf is not None and tf.is_intraday) if market_hours is None else market_hours
     use_daily = (tf is not None and tf.is_daily) if clean_daily is None else clean_daily
+    # Rows without a timestamp pass the masks: the dedup step drops them and says so.
+    no_time = pl.col("time").is_null()
     if use_hours:
-        lf = lf.filter(market_hours_mask("time"))
+        lf = lf.filter(market_hours_mask("time") | no_time)
     if use_daily:
-        lf = lf.filter(daily_clean_mask("time"))
-    lf = _sorted_unique(lf, str(path))
+        lf = lf.filter(daily_clean_mask("time") | no_time)
+    lf = _sorted_unique(lf, str(path), tf, record_as)
     if normalize and tf is not None and tf.unit != "W":
         lf = lf.with_columns(floor_time("time", tf))
     return lf
@@ -655,13 +936,24 @@ def scan_symbol(
     market_hours: bool | None = None,
     clean_daily: bool | None = None,
     normalize: bool = False,
+    encoding: str = "utf-8",
 ) -> pl.LazyFrame:
     """Lazily load one symbol's bid and ask candles joined on ``time``.
 
     Both files (see :func:`candle_files`) go through :func:`scan_candles` with
     the same options; the result is their inner join on ``time`` (a bar exists
     only where both sides have one) with columns ``time, bid_open … bid_volume,
-    ask_open … ask_volume``. Nothing is read until ``collect()``.
+    ask_open … ask_volume``. Nothing is read until ``collect()``. When both
+    sides have bars but none in common, the frame is empty and a
+    :class:`~omega_pl.errors.NoCommonBarsWarning` says so.
+
+    Raises
+    ------
+    CandleFileNotFoundError
+        When a side has no file, listing every path tried (a bid file
+        without its ask, say).
+
+    Everything else as :func:`scan_candles`.
 
     Examples
     --------
@@ -675,8 +967,9 @@ def scan_symbol(
     """
     tf = Timeframe.parse(timeframe)
     files = candle_files(root, symbol, tf)
+    token = uuid.uuid4().hex
     sides = {
-        side: scan_candles(
+        side: _scan_candles(
             path,
             timeframe=tf,
             start=start,
@@ -684,10 +977,19 @@ def scan_symbol(
             market_hours=market_hours,
             clean_daily=clean_daily,
             normalize=normalize,
+            encoding=encoding,
+            record_as=f"{token}:{side}",
         )
         for side, path in files.items()
     }
-    return join_bid_ask(sides)
+    joined = join_bid_ask(sides)
+    check = plugin_expr(
+        "check_join",
+        [pl.col("time")],
+        {"bid_key": f"{token}:bid", "ask_key": f"{token}:ask", "label": f"{symbol} {tf.name}"},
+        returns_scalar=True,
+    )
+    return joined.filter(check)
 
 
 def join_bid_ask(sides: Mapping[Side, pl.LazyFrame]) -> pl.LazyFrame:

@@ -142,7 +142,7 @@ def test_failed_symbols_exit_1_and_leave_nothing(broken: Path, tmp_path: Path) -
     assert "Traceback" not in result.output
     errors = result.stderr.splitlines()
     gbp = broken / "GBPUSD" / "GBPUSD_M5_BID.parquet"
-    assert errors[0].startswith("error: GBPUSD failed: ComputeError: ") and str(gbp) in errors[0]
+    assert errors[0].startswith("error: GBPUSD failed: FileFormatError: ") and str(gbp) in errors[0]
     assert errors[1].startswith("error: USDJPY failed: CandleFileNotFoundError: no ASK file")
     assert errors[2].startswith("error: built 1 of 3 symbol(s)")
     assert errors[2].endswith("failed: GBPUSD, USDJPY")
