@@ -219,15 +219,24 @@ class CSVDataHandler:
                 )
         self.root = None if root is None else Path(root)
 
-    def _full(self, path: Path) -> pl.DataFrame:
-        """The whole file, masked, sorted, duplicates resolved (kept in the parsed-file cache)."""
+    def _key(self, path: Path) -> tuple[Any, ...]:
         stat = path.stat()
-        key = (str(path), stat.st_mtime_ns, stat.st_size, self.tf.name)
-        hit = _PARQUET_CACHE.get(key)
-        if hit is None:
-            hit = scan_candles(path, timeframe=self.tf).collect()
-            _PARQUET_CACHE.put(key, hit)
-        return hit  # type: ignore[no-any-return]
+        return (str(path), stat.st_mtime_ns, stat.st_size, self.tf.name)
+
+    def _full(self, paths: Mapping[str, Path]) -> dict[str, pl.DataFrame]:
+        """Each file whole, masked, sorted, duplicates resolved (kept in the parsed-file cache).
+
+        Files not in the cache are read in one ``collect_all``, so bid and ask
+        load in parallel.
+        """
+        frames = {side: _PARQUET_CACHE.get(self._key(p)) for side, p in paths.items()}
+        missing = [side for side, frame in frames.items() if frame is None]
+        if missing:
+            scans = [scan_candles(paths[side], timeframe=self.tf) for side in missing]
+            for side, frame in zip(missing, pl.collect_all(scans), strict=True):
+                _PARQUET_CACHE.put(self._key(paths[side]), frame)
+                frames[side] = frame
+        return frames
 
     def _window(
         self, full: pl.DataFrame, key: Hashable, start: TimeBound | None, end: TimeBound | None
@@ -236,7 +245,7 @@ class CSVDataHandler:
         key = (key, str(start), str(end), self.normalize_to_timeframe)
         hit = _DF_CACHE.get(key)
         if hit is None:
-            hit = full.filter(time_window(start, end))
+            hit = full if start is None and end is None else full.filter(time_window(start, end))
             if self.normalize_to_timeframe and self.tf.unit != "W":
                 hit = hit.with_columns(floor_time("time", self.tf))
             _DF_CACHE.put(key, hit)
@@ -257,15 +266,14 @@ class CSVDataHandler:
                 out[side] = [] if frame is None else self._preloaded(frame, side, start_dt, end_dt)
             return out
         assert self.root is not None
-        files = candle_files(self.root, self.symbol, self.tf, missing_ok=True)
+        found = candle_files(self.root, self.symbol, self.tf, missing_ok=True)
+        files: dict[str, Path] = {str(side): path for side, path in found.items()}
+        full = self._full(files)
         for side in ("bid", "ask"):
-            path = files.get(side)  # type: ignore[call-overload]
-            if path is None:
+            if side not in files:
                 out[side] = []
                 continue
-            stat = path.stat()
-            key = (str(path), stat.st_mtime_ns, stat.st_size, self.tf.name)
-            frame = self._window(self._full(path), key, start_dt, end_dt)
+            frame = self._window(full[side], self._key(files[side]), start_dt, end_dt)
             out[side] = CandleSeq.from_frame(frame, side)
         return out
 

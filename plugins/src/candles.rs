@@ -396,39 +396,21 @@ impl CandleStore {
         }
     }
 
-    fn __iter__(slf: Bound<'_, Self>) -> CandleIter {
-        CandleIter {
-            store: slf.unbind(),
-            next: 0,
+    /// Iterating reads every row: the candles are made in one pass here and
+    /// handed out by a list iterator (no Python-level step per candle).
+    fn __iter__(mut slf: PyRefMut<'_, Self>) -> PyResult<Py<PyAny>> {
+        let py = slf.py();
+        let n = slf.len();
+        let mut rows = Vec::with_capacity(n);
+        for i in 0..n {
+            rows.push(slf.row(py, i)?);
         }
+        let list = PyList::new(py, rows)?;
+        Ok(list.as_any().try_iter()?.into_any().unbind())
     }
 
     /// How many distinct candles have been made so far.
     fn _made(&self) -> usize {
         self.made.iter().filter(|m| m.is_some()).count()
-    }
-}
-
-/// Iterates a [`CandleStore`], making candles as it goes.
-#[pyclass(module = "omega_pl._plugins")]
-pub struct CandleIter {
-    store: Py<CandleStore>,
-    next: usize,
-}
-
-#[pymethods]
-impl CandleIter {
-    fn __iter__(slf: PyRef<'_, Self>) -> PyRef<'_, Self> {
-        slf
-    }
-
-    fn __next__(&mut self, py: Python<'_>) -> PyResult<Option<Py<PyAny>>> {
-        let mut store = self.store.bind(py).borrow_mut();
-        if self.next >= store.len() {
-            return Ok(None);
-        }
-        let item = store.row(py, self.next)?;
-        self.next += 1;
-        Ok(Some(item))
     }
 }

@@ -34,7 +34,6 @@ fn _plugins(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_class::<csv_reader::CandleCsvReader>()?;
     m.add_class::<candles::Candle>()?;
     m.add_class::<candles::CandleStore>()?;
-    m.add_class::<candles::CandleIter>()?;
     Ok(())
 }
 
