@@ -64,9 +64,7 @@ class CandleSeq(CandleStore):
     (3, None, True, 1.1, 'ask')
     """
 
-    def __init__(
-        self, bars: pl.DataFrame, side: str, rows: npt.NDArray[np.int64] | None
-    ) -> None:
+    def __init__(self, bars: pl.DataFrame, side: str, rows: npt.NDArray[np.int64] | None) -> None:
         self._bars = bars
         self._side = side
         self._rows = rows
@@ -104,8 +102,10 @@ class CandleSeq(CandleStore):
     def frame(self) -> pl.DataFrame:
         """``open … volume`` (null where no bar) and ``bar`` (the bar's number), one row a row."""
         if self._frame is None:
-            bars = self._bars.select(*OHLCV).with_row_index("bar").with_columns(
-                pl.col("bar").cast(pl.Int64)
+            bars = (
+                self._bars.select(*OHLCV)
+                .with_row_index("bar")
+                .with_columns(pl.col("bar").cast(pl.Int64))
             )
             if self._rows is None:
                 self._frame = bars.select(*OHLCV, "bar")
