@@ -1,4 +1,9 @@
 //! Duplicate timestamps: keep the last row of each run of equal keys.
+//!
+//! The keys are a file's timestamps: no index here can panic (clippy's
+//! `indexing_slicing` is denied).
+
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 /// What [`keep_last_of_runs`] dropped.
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -17,16 +22,16 @@ pub fn keep_last_of_runs(t: &[i64], valid: Option<&[bool]>, out: &mut [bool]) ->
     let mut dropped = Dropped::default();
     // Walk backwards: a row is kept iff its key differs from the next kept key.
     let mut next: Option<i64> = None;
-    for i in (0..t.len()).rev() {
-        if valid.is_some_and(|v| !v[i]) {
-            out[i] = false;
+    for (i, (&key, keep_row)) in t.iter().zip(out.iter_mut()).enumerate().rev() {
+        if valid.and_then(|v| v.get(i)) == Some(&false) {
+            *keep_row = false;
             dropped.missing += 1;
             continue;
         }
-        let keep = next != Some(t[i]);
-        out[i] = keep;
+        let keep = next != Some(key);
+        *keep_row = keep;
         if keep {
-            next = Some(t[i]);
+            next = Some(key);
         } else {
             dropped.duplicates += 1;
         }
@@ -108,10 +113,12 @@ pub fn key_order<'a>(chunks: impl IntoIterator<Item = &'a [i64]>) -> Order {
             repeated |= first == p;
         }
         for w in chunk.windows(2) {
-            if w[1] < w[0] {
-                return Order::Unsorted;
+            if let [a, b] = *w {
+                if b < a {
+                    return Order::Unsorted;
+                }
+                repeated |= b == a;
             }
-            repeated |= w[1] == w[0];
         }
         prev = chunk.last().copied();
     }

@@ -7,6 +7,25 @@
 //! Kernels that know where their `NaN` are return a [`missing::Missing`]
 //! report (warm-up length, and whether a `NaN` followed it), which spares the
 //! expression layer a pass over the column to find them.
+//!
+//! # No panic on user data
+//!
+//! The modules that read what a user's file holds — `csv`, `timestamps`,
+//! `dedup`, `sessions`, `stepwise`, `missing` — deny clippy's
+//! `indexing_slicing`, `unwrap_used` and `expect_used`: every access is a
+//! `get`, and they are fuzzed (`plugins/fuzz`, docs/FUZZING.md). The numeric
+//! kernels (`ewm`, `filters`, `momentum`, `rolling`, `talib`, `volatility`)
+//! index in their hot loops, and the argument for each index is the same:
+//! it is a loop counter below `n`, the input's length, which every entry
+//! point takes as `min` of its slices' lengths (the expression layer passes
+//! `out` of the input's length, and equal-length inputs); the user's values
+//! never become indices; the user's parameters (period, window, lookback, …)
+//! are checked by the expression layer (positive, fits in memory) and only
+//! ever compared with `n` or used as loop bounds capped by it. A Hypothesis
+//! test drives every indicator of the catalog with any parameters on short
+//! columns of nulls, NaN, infinities and huge values through the plugin
+//! (`tests/test_hardening.py::test_no_indicator_input_panics_in_the_plugin`),
+//! and periods up to 2^62 were tried on each integer parameter; none panics.
 
 #[macro_use]
 mod dispatch;

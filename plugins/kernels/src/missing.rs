@@ -5,6 +5,8 @@
 //! memory-bound indicator's time. Kernels that know their warm-up length and
 //! watch the values they write report it with [`Missing`] instead.
 
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
+
 /// The missing (`NaN`) rows of one kernel output.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Missing {
@@ -36,9 +38,10 @@ impl Missing {
     /// Checks the claim against `out` (kernel tests, and a debug assertion in
     /// the expression layer): `true` when it holds.
     pub fn holds_for(&self, out: &[f64]) -> bool {
-        self.prefix <= out.len()
-            && out[..self.prefix].iter().all(|v| v.is_nan())
-            && (self.interior || !out[self.prefix..].iter().any(|v| v.is_nan()))
+        let Some((head, rest)) = out.split_at_checked(self.prefix) else {
+            return false;
+        };
+        head.iter().all(|v| v.is_nan()) && (self.interior || !rest.iter().any(|v| v.is_nan()))
     }
 }
 
@@ -72,6 +75,15 @@ impl Watch {
         } else {
             values.iter().for_each(|&v| self.see(v));
         }
+    }
+
+    /// Records the next `rows` outputs, which the caller knows hold no `NaN`.
+    #[inline]
+    pub fn see_present(&mut self, rows: usize) {
+        if rows > 0 && self.first_value.is_none() {
+            self.first_value = Some(self.rows);
+        }
+        self.rows += rows;
     }
 
     /// The report for the rows seen.

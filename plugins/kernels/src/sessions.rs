@@ -4,6 +4,11 @@
 //! The kernel knows nothing about time zones: the caller passes the zone's UTC
 //! offset history as a transition table (built from the IANA database on the
 //! Python side), so the rule follows whatever tzdata the user has.
+//!
+//! The instants are a file's timestamps: no index here can panic (clippy's
+//! `indexing_slicing` is denied).
+
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 /// Microseconds per second, hour, day and week.
 const US_PER_HOUR: i64 = 3_600_000_000;
@@ -36,7 +41,11 @@ impl OffsetTable<'_> {
                 self.transitions_us.len()
             ));
         }
-        if self.transitions_us.windows(2).any(|w| w[0] >= w[1]) {
+        if self
+            .transitions_us
+            .windows(2)
+            .any(|w| matches!(*w, [a, b] if a >= b))
+        {
             return Err("offset table transitions must be strictly increasing".to_string());
         }
         Ok(())
@@ -67,13 +76,15 @@ pub fn market_hours_mask(ts_us: &[i64], table: OffsetTable<'_>, out: &mut [bool]
     let tr = table.transitions_us;
     let mut seg = 0usize;
     let (mut lo, mut hi) = bounds(tr, seg);
-    let mut offset = table.offsets_us[seg];
+    // A validated table has an offset for every segment; an invalid one reads as UTC.
+    let offset_of = |seg: usize| table.offsets_us.get(seg).copied().unwrap_or(0);
+    let mut offset = offset_of(seg);
     for (t, o) in ts_us.iter().zip(out.iter_mut()) {
         let t = *t;
         if t < lo || t >= hi {
             seg = table.segment(t);
             (lo, hi) = bounds(tr, seg);
-            offset = table.offsets_us[seg];
+            offset = offset_of(seg);
         }
         *o = is_open_local(t, offset);
     }
@@ -82,8 +93,12 @@ pub fn market_hours_mask(ts_us: &[i64], table: OffsetTable<'_>, out: &mut [bool]
 /// The half-open UTC interval `[lo, hi)` in which segment `seg` applies.
 #[inline]
 fn bounds(tr: &[i64], seg: usize) -> (i64, i64) {
-    let lo = if seg == 0 { i64::MIN } else { tr[seg - 1] };
-    let hi = if seg < tr.len() { tr[seg] } else { i64::MAX };
+    let lo = seg
+        .checked_sub(1)
+        .and_then(|k| tr.get(k))
+        .copied()
+        .unwrap_or(i64::MIN);
+    let hi = tr.get(seg).copied().unwrap_or(i64::MAX);
     (lo, hi)
 }
 

@@ -1,4 +1,9 @@
 //! Stepwise evaluation over higher-timeframe bars (SPEC P4).
+//!
+//! The bar keys are user data: no index here can panic (clippy's
+//! `indexing_slicing` is denied).
+
+#![deny(clippy::indexing_slicing, clippy::unwrap_used, clippy::expect_used)]
 
 /// Rows where a new higher-timeframe bar starts (P4 step 1): the key is
 /// present and differs from the most recent earlier present key. A bar that
@@ -23,7 +28,9 @@ pub fn new_bar_rows(keys: &[i64], present: &[bool]) -> Vec<usize> {
 pub fn scatter_fill(values: &[f64], rows: &[usize], out: &mut [f64]) {
     out.fill(f64::NAN);
     for (&r, &v) in rows.iter().zip(values) {
-        out[r] = v;
+        if let Some(o) = out.get_mut(r) {
+            *o = v;
+        }
     }
     let mut last = f64::NAN;
     for o in out.iter_mut() {
