@@ -16,12 +16,13 @@
 //! `get`, and they are fuzzed (`plugins/fuzz`, docs/FUZZING.md). The numeric
 //! kernels (`ewm`, `filters`, `momentum`, `rolling`, `talib`, `volatility`)
 //! index in their hot loops, and the argument for each index is the same:
-//! it is a loop counter below `n`, the input's length, which every entry
-//! point takes as `min` of its slices' lengths (the expression layer passes
-//! `out` of the input's length, and equal-length inputs); the user's values
-//! never become indices; the user's parameters (period, window, lookback, …)
-//! are checked by the expression layer (positive, fits in memory) and only
-//! ever compared with `n` or used as loop bounds capped by it. A Hypothesis
+//! it is a loop counter below `n`, the input's length, and every slice it
+//! indexes has that length (the expression layer allocates `out` from the
+//! input and refuses inputs of different lengths; some kernels also take the
+//! `min` of the lengths); the user's values never become indices; the user's
+//! parameters (period, window, lookback, …) are checked by the expression
+//! layer (positive, fits in memory) and only ever compared with `n` or used
+//! as loop bounds capped by it. A Hypothesis
 //! test drives every indicator of the catalog with any parameters on short
 //! columns of nulls, NaN, infinities and huge values through the plugin
 //! (`tests/test_hardening.py::test_no_indicator_input_panics_in_the_plugin`),
