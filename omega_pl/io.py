@@ -360,10 +360,15 @@ def _decode_line(line: bytes, codec: str, source: Path, number: int, offset: int
         return line.decode(codec)
     except UnicodeDecodeError as exc:
         bad = " ".join(f"0x{b:02x}" for b in line[exc.start : min(exc.end, exc.start + 4)])
-        hint = "pass encoding='cp1252'" if codec == "utf-8" else "check the encoding= you passed"
+        hint = (
+            'a Windows export? read it with encoding="cp1252", on the command line '
+            "--encoding cp1252"
+            if codec == "utf-8"
+            else "is encoding= right?"
+        )
         raise EncodingError(
             f"{source}: not {codec}: byte {bad} at line {number}, byte offset "
-            f"{offset + exc.start} (a Latin-1/Windows-1252 export? {hint})"
+            f"{offset + exc.start} ({hint})"
         ) from None
 
 
@@ -837,6 +842,7 @@ def _scan_candles(
     record_as: str | None = None,
 ) -> pl.LazyFrame:
     """:func:`scan_candles`; ``record_as`` keeps the rows' count for :func:`join_bid_ask`."""
+    _csv_codec(encoding)  # a bad encoding= is an error for Parquet files too
     _check_path(path)
     if timeframe is not None:
         tf: Timeframe | None = Timeframe.parse(timeframe)

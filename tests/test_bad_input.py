@@ -26,6 +26,8 @@ from typing import Literal
 
 import polars as pl
 import pytest
+from hypothesis import event, given, settings
+from hypothesis import strategies as st
 
 import omega_pl
 from omega_pl import CANDLE_SCHEMA, OmegaError
@@ -42,6 +44,7 @@ from omega_pl.errors import (
     TimeframeMismatchWarning,
     TimestampParseError,
 )
+from tests.cli_helpers import assert_user_error, invoke
 
 HEADER = "UTC time,Open,High,Low,Close,Volume\n"
 MONDAY = datetime(2025, 3, 24, tzinfo=UTC)  # inside market hours from 00:00 UTC on
@@ -201,7 +204,7 @@ CASES = [
         "a byte that is not UTF-8 in the header",
         file("EURUSD_M5_BID.csv", b"UTC time,Op\xe9n,High,Low,Close,Volume\n"),
         EncodingError,
-        words=("{file}", "not utf-8", "0xe9", "line 1, byte offset 11", "encoding='cp1252'"),
+        words=("{file}", "not utf-8", "0xe9", "line 1, byte offset 11", "--encoding cp1252"),
     ),
     Case(
         "utf16",
@@ -679,3 +682,113 @@ def markdown_table() -> str:
 
 if __name__ == "__main__":
     print(markdown_table())
+
+
+# ---------------------------------------------------------------------------
+# any bytes: a frame or a typed error naming the file, never anything else
+
+#: Valid files to mutate: the README's layouts, with BOM, CRLF, quotes, separators.
+VALID_FILES = [
+    (HEADER + m5_rows(6)).encode(),
+    ("\ufeffGmt time;Open;High;Low;Close;Volume\r\n" + "".join(
+        f"24.03.2025 00:{5 * k:02d}:00.000;1.1;1.2;1.0;1.1;{k}\r\n" for k in range(6)
+    )).encode(),
+    ('"time","open","high","low","close","volume"\n' + "".join(
+        f'"2025-03-24T00:{5 * k:02d}:00Z","1.1","1.2","1.0","1.1","{k}"\n' for k in range(6)
+    )).encode(),
+    (",Open,High,Low,Close,Tick Volume\n" + "".join(
+        f"2025.03.24 00:{5 * k:02d},1.1,1.2,1.0,1.1,{k}\n" for k in range(6)
+    )).encode(),
+    ("Date\tOpen\tHigh\tLow\tClose\tVolume\n" + "".join(
+        f"2025-03-{24 + k}\t1.1\t1.2\t1.0\t1.1\t{k}\n" for k in range(4)
+    )).encode(),
+]  # fmt: skip
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    """A valid file with a few random edits: bytes replaced, inserted (any byte,
+    UTF-8 or not), deleted, lines duplicated or cut."""
+    data = bytearray(draw(st.sampled_from(VALID_FILES)))
+    for _ in range(draw(st.integers(0, 4))):
+        at = draw(st.integers(0, len(data)))
+        op = draw(st.sampled_from(["replace", "insert", "delete", "truncate", "repeat"]))
+        if op == "replace" and at < len(data):
+            data[at] = draw(st.sampled_from([*b',;\t"\r\n .:-+0Z', *range(256)]))
+        elif op == "insert":
+            data[at:at] = draw(st.binary(min_size=1, max_size=4))
+        elif op == "delete":
+            del data[at : at + draw(st.integers(1, 8))]
+        elif op == "truncate":
+            del data[at:]
+        else:
+            data[at:at] = data[at : at + draw(st.integers(1, 60))]
+    return bytes(data)
+
+
+def assert_loads_or_names_file(make_frame: Callable[[], pl.DataFrame], path: Path) -> None:
+    """``make_frame()`` gives a candle frame, or an ``OmegaError`` naming ``path``."""
+    error: OmegaError | None = None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", omega_pl.errors.CandleDataWarning)
+            df = make_frame()
+    except OmegaError as exc:
+        error = exc
+    if error is not None:
+        event(type(error).__name__)
+        assert str(path) in str(error), repr(error)
+    else:
+        event(f"loaded {'no' if df.height == 0 else 'some'} rows")
+        assert df.columns[0] == "time"
+
+
+#: A few seconds in the normal run (fixed examples); OMEGA_FUZZ_EXAMPLES=5000 explores
+#: further, with fresh random examples each run (docs/FUZZING.md).
+EXAMPLES = int(os.environ.get("OMEGA_FUZZ_EXAMPLES", "0"))
+SETTINGS = settings(max_examples=EXAMPLES or 60, deadline=None, derandomize=not EXAMPLES)
+
+
+@SETTINGS
+@given(data=st.one_of(st.binary(max_size=600), mutated()), suffix=st.sampled_from([".csv", ".txt"]))
+def test_any_csv_bytes_load_or_raise_a_typed_error(data: bytes, suffix: str) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / f"EURUSD_M5_BID{suffix}"
+        path.write_bytes(data)
+        assert_loads_or_names_file(lambda: omega_pl.scan_candles(path).collect(), path)
+
+
+@SETTINGS
+@given(data=st.binary(max_size=400), cut=st.integers(0, 4000))
+def test_any_parquet_bytes_load_or_raise_a_typed_error(data: bytes, cut: int) -> None:
+    """Arbitrary bytes, and a valid file cut short, named .parquet."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "EURUSD_M5_BID.parquet"
+        for body in (data, good_parquet(path)[:cut]):
+            path.write_bytes(body)
+            assert_loads_or_names_file(lambda: omega_pl.scan_candles(path).collect(), path)
+
+
+@SETTINGS
+@given(bid=mutated())
+def test_mutated_bid_through_scan_symbol(bid: bytes) -> None:
+    with tempfile.TemporaryDirectory() as d:
+        root = Path(d)
+        symbol_root(m5_rows(6), m5_rows(6))(root)
+        path = root / "EURUSD" / "EURUSD_M5_BID.csv"
+        path.write_bytes(bid)
+        assert_loads_or_names_file(lambda: load_symbol(root)(), path)
+
+
+@settings(max_examples=EXAMPLES // 10 or 30, deadline=None, derandomize=not EXAMPLES)
+@given(data=st.one_of(st.binary(max_size=300), mutated()))
+def test_any_bytes_through_omega_load(data: bytes) -> None:
+    """The CLI: exit 0, or exit 2 with one ``error:`` line naming the file; never a bug."""
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "EURUSD_M5_BID.csv"
+        path.write_bytes(data)
+        result = invoke("load", path, "--no-market-hours")
+        if result.exit_code == 0:
+            return
+        line = assert_user_error(result, stdout_empty=False)
+        assert str(path) in line, line

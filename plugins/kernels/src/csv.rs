@@ -288,8 +288,8 @@ impl fmt::Display for EncodingError {
         let shown: Vec<String> = self.bytes.iter().map(|b| format!("0x{b:02x}")).collect();
         write!(
             f,
-            "not UTF-8: byte {} at line {}, byte offset {} (a Latin-1/Windows-1252 export? \
-             pass encoding=\"cp1252\")",
+            "not UTF-8: byte {} at line {}, byte offset {} (a Windows export? read it with \
+             encoding=\"cp1252\", on the command line --encoding cp1252)",
             shown.join(" "),
             self.line,
             self.offset
@@ -873,7 +873,15 @@ impl<R: Read> BatchReader<R> {
             self.skip_header()?;
         }
         let batch_rows = self.options.batch_rows;
-        let mut out = CandleColumns::with_capacity(batch_rows.min(1 << 20));
+        // With the rest of the source in the buffer the rows left are known to
+        // be at most its lines: a small file gets small columns, and the last
+        // batch of a large one needs no shrinking.
+        let capacity = if self.eof {
+            count_newlines(self.pending()) + 1
+        } else {
+            1 << 20
+        };
+        let mut out = CandleColumns::with_capacity(batch_rows.min(capacity));
         while out.len() < batch_rows {
             // Borrows `buf` alone, so `zones` can be lent to the parser.
             let pending = self.buf.get(self.start..self.filled).unwrap_or_default();
