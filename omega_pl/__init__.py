@@ -10,8 +10,9 @@ build a whole universe's dataset locally or on Ray (:func:`build_dataset`).
 
 from __future__ import annotations
 
-from omega_pl import datasets
-from omega_pl._plugins import __version__
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from omega_pl.alignment import (
     AlignedScan,
     HigherSource,
@@ -20,7 +21,6 @@ from omega_pl.alignment import (
     auto_stale_limit,
     scan_aligned,
 )
-from omega_pl.datasets import SAMPLE_SYMBOLS
 from omega_pl.errors import (
     CandleFileNotFoundError,
     DuplicateTimestampsWarning,
@@ -83,17 +83,61 @@ from omega_pl.io import (
     time_window,
 )
 from omega_pl.sessions import daily_clean_mask, market_hours_mask
-from omega_pl.slicer import (
-    Candle,
-    How,
-    MultiSymbolBatch,
-    MultiSymbolSlice,
-    MultiSymbolSlicer,
-    SymbolSlicer,
-)
 from omega_pl.summary import CandleSummary, summarize
 from omega_pl.timeframes import OHLCV, Timeframe, floor_time, resample
 from omega_pl.universe import DatasetReport, build_dataset
+
+if TYPE_CHECKING:
+    from omega_pl import datasets
+    from omega_pl._plugins import __version__
+    from omega_pl.datasets import SAMPLE_SYMBOLS
+    from omega_pl.slicer import (
+        Candle,
+        How,
+        MultiSymbolBatch,
+        MultiSymbolSlice,
+        MultiSymbolSlicer,
+        SymbolSlicer,
+    )
+
+#: Names imported on first use, not at ``import omega_pl``, so that importing
+#: the package starts no thread and maps no large buffer: the datasets and
+#: slicer modules import NumPy, whose import starts a BLAS thread pool, and
+#: the compiled library's relocations take 4 MB (Polars loads it anyway when
+#: the first omega expression runs).
+_LAZY = {
+    "__version__": ("omega_pl._plugins", "__version__"),
+    "datasets": ("omega_pl.datasets", None),
+    "SAMPLE_SYMBOLS": ("omega_pl.datasets", "SAMPLE_SYMBOLS"),
+    **{
+        name: ("omega_pl.slicer", name)
+        for name in (
+            "Candle",
+            "How",
+            "MultiSymbolBatch",
+            "MultiSymbolSlice",
+            "MultiSymbolSlicer",
+            "SymbolSlicer",
+        )
+    },
+}
+
+
+def __getattr__(name: str) -> Any:
+    """The lazily imported names of :data:`_LAZY` (PEP 562)."""
+    try:
+        module_name, attribute = _LAZY[name]
+    except KeyError:
+        raise AttributeError(f"module 'omega_pl' has no attribute {name!r}") from None
+    module = importlib.import_module(module_name)
+    value = module if attribute is None else getattr(module, attribute)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *_LAZY})
+
 
 __all__ = [
     "CANDLE_SCHEMA",

@@ -15,7 +15,6 @@ from pathlib import Path
 import polars as pl
 from polars.io.plugins import register_io_source
 
-from omega_pl._plugins import CandleCsvReader
 from omega_pl.errors import ParameterError
 from omega_pl.timeframes import OHLCV
 
@@ -138,6 +137,9 @@ def scan_candle_csv(
         n_rows: int | None,
         batch_size: int | None,
     ) -> Iterator[pl.DataFrame]:
+        # Imported here: `import omega_pl` does not load the compiled library.
+        from omega_pl._plugins import CandleCsvReader
+
         rows = batch_rows if batch_size is None else max(1, min(batch_rows, batch_size))
         if n_rows is not None:
             if n_rows <= 0:
