@@ -29,6 +29,7 @@ import omega_pl
 from omega_cli.errors import CliError
 from omega_cli.inputs import SAMPLE_SYMBOL, SAMPLE_TIMEFRAME, LoadOptions, plan_file, plan_root
 from omega_cli.options import (
+    Encoding,
     End,
     indicator_option,
     no_market_hours_option,
@@ -296,6 +297,7 @@ def indicators(
             "mask (intraday) and the weekend/flat-bar cleanup (D*). Example: --no-market-hours"
         ),
     ] = False,
+    encoding: Encoding = "utf-8",
     show: Annotated[
         int,
         show_option("Rows of the preview (the last N rows; 0: none). Example: --show 5"),
@@ -339,7 +341,7 @@ def indicators(
     default_source = source or file_source
 
     keep_all = False if no_market_hours else None
-    options = LoadOptions(start, end, keep_all, keep_all, False)
+    options = LoadOptions(start, end, keep_all, keep_all, False, encoding)
     data = _resolve_input(path, symbol, timeframe, options, no_market_hours, err)
     over = "symbol" if "symbol" in data.frame.collect_schema() else None
     _check_each(data.frame, specs, default_source, over)

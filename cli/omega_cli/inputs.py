@@ -46,6 +46,8 @@ class LoadOptions:
     market_hours: bool | None
     clean_daily: bool | None
     normalize: bool
+    #: Text encoding of CSV files (``encoding=`` of the loaders).
+    encoding: str = "utf-8"
 
 
 @dataclass
@@ -152,6 +154,7 @@ def plan_root(
         market_hours=options.market_hours,
         clean_daily=options.clean_daily,
         normalize=options.normalize,
+        encoding=options.encoding,
     )
     label = "sample data (synthetic)" if sample else str(root)
     return LoadPlan(label, sym, tf, frame, [files["bid"], files["ask"]], sample)
@@ -185,5 +188,6 @@ def plan_file(
         market_hours=options.market_hours,
         clean_daily=options.clean_daily,
         normalize=options.normalize,
+        encoding=options.encoding,
     )
     return LoadPlan(str(path), symbol, timeframe, frame, [path])

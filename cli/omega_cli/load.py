@@ -23,6 +23,7 @@ from omega_cli.inputs import (
     plan_root,
 )
 from omega_cli.options import (
+    Encoding,
     End,
     NoMarketHours,
     Normalize,
@@ -141,6 +142,7 @@ def load(
     end: End = None,
     no_market_hours: NoMarketHours = False,
     normalize: Normalize = False,
+    encoding: Encoding = "utf-8",
     output: Annotated[Path | None, output_option("the loaded frame", "eurusd_m5.parquet")] = None,
     pip: Annotated[
         float | None,
@@ -177,7 +179,7 @@ def load(
         raise ParameterError(f"--pip must be positive, got {pip}")
     target = check_output_path(output) if output is not None else None
     keep_all = False if no_market_hours else None
-    options = LoadOptions(start, end, keep_all, keep_all, normalize)
+    options = LoadOptions(start, end, keep_all, keep_all, normalize, encoding)
 
     if path is None:
         with err.status("Preparing sample data (generated on first use) ..."):

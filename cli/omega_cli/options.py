@@ -63,6 +63,17 @@ NORMALIZE_HELP = (
 )
 
 
+ENCODING_HELP = (
+    "Text encoding of CSV input: utf-8 (default) or a single-byte encoding such as "
+    "cp1252 or latin-1 for Windows exports; Parquet ignores it. Example: --encoding cp1252"
+)
+
+
+def encoding_option(help: str = ENCODING_HELP) -> Any:
+    """``--encoding NAME``: the text encoding of CSV input (type ``str``)."""
+    return typer.Option("--encoding", metavar="NAME", help=help)
+
+
 def symbol_option(help: str) -> Any:
     """``--symbol/-s SYMBOL``: one symbol of a data root (type ``str | None``)."""
     return typer.Option("--symbol", "-s", metavar="SYMBOL", help=help, show_default=False)
@@ -124,3 +135,4 @@ Start = Annotated[str | None, start_option()]
 End = Annotated[str | None, end_option()]
 NoMarketHours = Annotated[bool, no_market_hours_option()]
 Normalize = Annotated[bool, normalize_option()]
+Encoding = Annotated[str, encoding_option()]
