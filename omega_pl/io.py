@@ -366,8 +366,9 @@ def _decode_line(line: bytes, codec: str, source: Path, number: int, offset: int
             if codec == "utf-8"
             else "is encoding= right?"
         )
+        shown = "UTF-8" if codec == "utf-8" else codec
         raise EncodingError(
-            f"{source}: not {codec}: byte {bad} at line {number}, byte offset "
+            f"{source}: not {shown}: byte {bad} at line {number}, byte offset "
             f"{offset + exc.start} ({hint})"
         ) from None
 

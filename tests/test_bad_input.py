@@ -204,7 +204,7 @@ CASES = [
         "a byte that is not UTF-8 in the header",
         file("EURUSD_M5_BID.csv", b"UTC time,Op\xe9n,High,Low,Close,Volume\n"),
         EncodingError,
-        words=("{file}", "not utf-8", "0xe9", "line 1, byte offset 11", "--encoding cp1252"),
+        words=("{file}", "not UTF-8", "0xe9", "line 1, byte offset 11", "--encoding cp1252"),
     ),
     Case(
         "utf16",
@@ -663,10 +663,11 @@ def test_unreadable_file_is_a_file_read_error(tmp_path: Path) -> None:
 def markdown_table() -> str:
     """The table as Markdown, for the README's *Errors* section."""
     lines = [
-        "| Input | Result | When |",
-        "| --- | --- | --- |",
+        "| Input | Result | When | The message says |",
+        "| --- | --- | --- | --- |",
     ]
-    for case in CASES:
+    rows = [*CASES[:9], PERMISSION, *CASES[9:]]
+    for case in rows:
         if case.raises is not None:
             result = f"`{case.raises.__name__}`"
         elif case.warns is not None:
@@ -676,8 +677,20 @@ def markdown_table() -> str:
         when = "call" if case.raises is not None and case.phase == "call" else "`collect()`"
         if case.raises is None and case.warns is None:
             when = "—"
-        lines.append(f"| {case.what} | {result} | {when} |")
+        said = [w.replace("{file}", "the file") for w in case.words]
+        says = "; ".join(f"`{w}`" if w != "the file" else w for w in said) or "—"
+        lines.append(f"| {case.what} | {result} | {when} | {says} |")
     return "\n".join(lines)
+
+
+#: The unreadable-file row of the table (its test is a function of its own).
+PERMISSION = Case(
+    "permission",
+    "a file without read permission",
+    directory,
+    FileReadError,
+    words=("{file}", "cannot read the file: permission denied"),
+)
 
 
 if __name__ == "__main__":
