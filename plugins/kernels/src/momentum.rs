@@ -67,8 +67,9 @@ pub fn macd(
     let (mut ef, mut es, mut eg) = (Ewm::new(), Ewm::new(), Ewm::new());
     let blocks = c.chunks(BLOCK).zip(m.chunks_mut(BLOCK)).zip(s.chunks_mut(BLOCK)).zip(h.chunks_mut(BLOCK));
     for (((c, m), s), h) in blocks {
-        let mut done = false;
-        if ef.is_plain() && es.is_plain() && eg.is_plain() && c.iter().fold(true, |ok, x| ok & x.is_finite()) {
+        // A non-finite close makes both averages and so the MACD value
+        // non-finite: checking the MACD values checks the closes too.
+        if ef.is_plain() && es.is_plain() && eg.is_plain() {
             let (mut f, mut sl, mut g) = (ef.m, es.m, eg.m);
             let mut finite = true;
             for (((&x, m), s), h) in c.iter().zip(m.iter_mut()).zip(s.iter_mut()).zip(h.iter_mut()) {
@@ -79,19 +80,20 @@ pub fn macd(
                 g = Ewm::plain_step(g, mi, &sg);
                 (*m, *s, *h) = (mi, g, mi - g);
             }
+            // With finite MACD values and a signal that was not NaN, no
+            // output is NaN (the signal can only overflow to ±inf).
+            if finite && !eg.m.is_nan() {
+                (ef.m, es.m, eg.m) = (f, sl, g);
+                watch.iter_mut().for_each(|w| w.see_present(c.len()));
+                continue;
+            }
             if finite {
                 (ef.m, es.m, eg.m) = (f, sl, g);
-                done = true;
+            } else {
+                full_steps(c, (m, s, h), (&mut ef, &mut es, &mut eg), (&sf, &ss, &sg));
             }
-        }
-        if !done {
-            for (((x, m), s), h) in c.iter().zip(m.iter_mut()).zip(s.iter_mut()).zip(h.iter_mut()) {
-                // Before the first close all three are NaN; the signal starts
-                // at the first MACD value (0: both averages start at that close).
-                let mi = ef.step(*x, &sf) - es.step(*x, &ss);
-                let si = eg.step(mi, &sg);
-                (*m, *s, *h) = (mi, si, mi - si);
-            }
+        } else {
+            full_steps(c, (m, s, h), (&mut ef, &mut es, &mut eg), (&sf, &ss, &sg));
         }
         watch[0].see_all(m);
         watch[1].see_all(s);
@@ -99,6 +101,28 @@ pub fn macd(
     }
     Ok(watch.map(|w| w.report()))
 }
+}
+
+/// MACD rows with full steps (gaps, the first close, non-finite values).
+#[inline(always)]
+fn full_steps(
+    c: &[f64],
+    (m, s, h): (&mut [f64], &mut [f64], &mut [f64]),
+    (ef, es, eg): (&mut Ewm, &mut Ewm, &mut Ewm),
+    (sf, ss, sg): (&Smoothing, &Smoothing, &Smoothing),
+) {
+    for (((x, m), s), h) in c
+        .iter()
+        .zip(m.iter_mut())
+        .zip(s.iter_mut())
+        .zip(h.iter_mut())
+    {
+        // Before the first close all three are NaN; the signal starts
+        // at the first MACD value (0: both averages start at that close).
+        let mi = ef.step(*x, sf) - es.step(*x, ss);
+        let si = eg.step(mi, sg);
+        (*m, *s, *h) = (mi, si, mi - si);
+    }
 }
 
 /// `ROC(period)` of SPEC 2.6: `((C_t − C_{t−p}) / C_{t−p}) · 100`.
