@@ -172,36 +172,64 @@ struct VarState<const FMA: bool> {
     run: usize,
     last: f64,
     add_k: usize,
-    add_r: f64,
+    add_r: Recip,
     rem_k: usize,
-    rem_r: f64,
+    rem_r: Recip,
 }
 
-/// `d / k` for a count `k` (`1 ≤ k < 2^51`, far more rows than memory
-/// holds) whose correctly rounded reciprocal `r = 1/k` the caller keeps.
+/// `d / k` for a count `k` (`1 ≤ k < 2^48`, far more rows than memory
+/// holds) whose reciprocal the caller keeps as a pair `(r, r_lo)`
+/// ([`Recip::new`]: `r` the correctly rounded `1/k`, `r + r_lo` within
+/// `2^-106` of it).
 ///
-/// With `FMA`: `q = d·r` is within 1.5 ulp of `T = d / k`, the remainder
-/// `d − k·q` (a multiple of half an ulp of `T`, below `3k` of them) is exact
-/// in a fused multiply-add, and `q + (d − k·q)·r` misses `T` by less than
-/// `1.5·k·2^-53·2^-j` ulp (`k < 2^j`). `T` is never a rounding midpoint and
-/// lies at least `1/(2k)` ulp from one, so for `3k² < 2^(j+53)` (every
-/// `k < 2^51`) rounding that once gives exactly the correctly rounded `d / k`.
-/// (Markstein's theorem does not apply as such: `q` can be more than an ulp
-/// off when `k` is just below a power of two.) It replaces a division on the
-/// running mean's dependency chain (~13 cycles) by a product and two fused
-/// multiply-adds (~11). Zero, NaN, and magnitudes outside `[2^-900, 2^1000]`
-/// (where the remainder could underflow or the product overflow) take the
-/// division.
+/// With `FMA`: `q = d·r + (d·r_lo)` in one fused multiply-add. Its exact
+/// argument misses `T = d / k` by at most `2^-105·|T|` (the pair's error,
+/// and the rounding of `d·r_lo`, whose magnitude is at most `2^-53·|T|`),
+/// which is below `2^-52` ulp of `T`. `T` is never a rounding midpoint and
+/// lies at least `1/(2k)` ulp from one (write `k = 2^a·k'` with `k'` odd:
+/// `d / 2^a` is exact, and a midpoint `m` has `k'·m` an odd multiple of half
+/// the ulp while `d / 2^a` is a whole multiple of it), so for `k < 2^48`
+/// rounding once gives exactly the correctly rounded `d / k`. It replaces a
+/// division on the running mean's dependency chain (~13 cycles) by a product
+/// and a fused multiply-add (~8). Zero, NaN, and magnitudes outside
+/// `[2^-900, 2^1000]` (where the product could underflow or overflow) take
+/// the division.
 #[inline(always)]
-fn div_count<const FMA: bool>(d: f64, k: f64, r: f64) -> f64 {
+fn div_count<const FMA: bool>(d: f64, k: f64, r: Recip) -> f64 {
     const TINY: f64 = f64::from_bits((1023 - 900) << 52); // 2^-900
     const HUGE: f64 = f64::from_bits((1023 + 1000) << 52); // 2^1000
-    if FMA && d.abs() >= TINY && d.abs() <= HUGE {
-        let q = d * r;
-        let rem = (-q).mul_add(k, d);
-        rem.mul_add(r, q)
-    } else {
+    if !FMA {
         d / k
+    } else if d.abs() >= TINY && d.abs() <= HUGE {
+        d.mul_add(r.hi, d * r.lo)
+    } else {
+        divide(d, k)
+    }
+}
+
+/// `d / k` out of line, so that [`div_count`] branches to it: as a select,
+/// the division would run every time and the chain would wait for it.
+#[cold]
+#[inline(never)]
+fn divide(d: f64, k: f64) -> f64 {
+    d / k
+}
+
+/// `1/k` as an unevaluated pair `hi + lo` (`hi` correctly rounded, the pair
+/// within `2^-106` relative), for [`div_count`].
+#[derive(Default, Clone, Copy)]
+struct Recip {
+    hi: f64,
+    lo: f64,
+}
+
+impl Recip {
+    #[inline]
+    fn new(k: f64) -> Self {
+        let hi = 1.0 / k;
+        // 1 − k·hi is exact in a fused multiply-add (|k·hi − 1| ≤ 2^-53).
+        let rem = (-k).mul_add(hi, 1.0);
+        Recip { hi, lo: rem / k }
     }
 }
 
@@ -226,7 +254,7 @@ impl<const FMA: bool> Streaming for VarState<FMA> {
         let d = y - self.mean;
         self.comp_add = (d + self.mean) - y;
         if FMA && self.add_k != self.k {
-            (self.add_k, self.add_r) = (self.k, 1.0 / self.k as f64);
+            (self.add_k, self.add_r) = (self.k, Recip::new(self.k as f64));
         }
         self.mean += div_count::<FMA>(d, self.k as f64, self.add_r);
         self.m2 += (v - prev_mean) * (v - self.mean);
@@ -243,7 +271,7 @@ impl<const FMA: bool> Streaming for VarState<FMA> {
             let d = y - self.mean;
             self.comp_rem = (d + self.mean) - y;
             if FMA && self.rem_k != self.k {
-                (self.rem_k, self.rem_r) = (self.k, 1.0 / self.k as f64);
+                (self.rem_k, self.rem_r) = (self.k, Recip::new(self.k as f64));
             }
             self.mean -= div_count::<FMA>(d, self.k as f64, self.rem_r);
             self.m2 -= (v - prev_mean) * (v - self.mean);
@@ -260,7 +288,7 @@ pub fn roll_std(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) {
     drive(x, w, &mut st, |t, s| out[t] = std_of(s, w, ddof));
 }
 
-/// Rows [`roll_mean_std`] hands over at a time.
+/// Rows [`roll_mean_std`] checks for missing values at a time.
 const BLOCK: usize = 256;
 
 /// The A.2 std of the current window.
@@ -395,8 +423,17 @@ impl<const FMA: bool> StreamingStd<FMA> {
     }
 }
 
-/// `ROLL_MEAN(x, w)` and `ROLL_STD(x, w, ddof)` in one pass, handed to `f`
-/// a block of rows at a time as `f(first_row, means, stds)`.
+/// Where [`roll_mean_std`] sends its results: each row's mean and std, and
+/// the end of every block of rows.
+pub trait MeanStdSink {
+    /// Row `t`'s `ROLL_MEAN` and `ROLL_STD` (rows in order).
+    fn row(&mut self, t: usize, mean: f64, std: f64);
+    /// The rows `rows` (at most a few hundred) have all been sent.
+    fn block(&mut self, rows: std::ops::Range<usize>);
+}
+
+/// `ROLL_MEAN(x, w)` and `ROLL_STD(x, w, ddof)` in one pass, sent to `sink`
+/// row by row.
 ///
 /// The two accumulators are independent, so running them together overlaps
 /// their latencies. Results equal [`roll_mean`] and [`roll_std`]
@@ -407,7 +444,7 @@ pub fn roll_mean_std<const FMA: bool>(
     x: &[f64],
     w: usize,
     ddof: usize,
-    mut f: impl FnMut(usize, &[f64], &[f64]),
+    sink: &mut impl MeanStdSink,
 ) {
     struct Both<const FMA: bool>(SumState, VarState<FMA>);
     impl<const FMA: bool> Streaming for Both<FMA> {
@@ -428,23 +465,113 @@ pub fn roll_mean_std<const FMA: bool>(
         }
     }
     let mut st = Both(SumState::default(), VarState::<FMA>::default());
-    let (mut means, mut stds) = ([0.0; BLOCK], [0.0; BLOCK]);
     let n = x.len();
-    // The schedule of `drive`, written out so that the row loop is one
-    // body (a per-row closure call was left out of line in the `fma` copy).
-    for t in 0..n {
-        if w > 0 {
-            step(x, w, t, &mut st);
+    for first in (0..n).step_by(BLOCK) {
+        let rows = first..(first + BLOCK).min(n);
+        // A full window that stays free of missing values through the
+        // block: every row is one remove and one add at a fixed count.
+        let steady = w >= 2
+            && first >= w
+            && x[first - w..rows.end]
+                .iter()
+                .fold(true, |ok, v| ok & v.is_finite());
+        if steady {
+            steady_rows(&mut st.0, &mut st.1, x, w, ddof, rows.clone(), sink);
+        } else {
+            // The schedule of `drive`, written out so that the row loop is
+            // one body (a per-row closure call was left out of line in the
+            // `fma` copy).
+            for t in rows.clone() {
+                if w > 0 {
+                    step(x, w, t, &mut st);
+                }
+                sink.row(t, mean_of(&st.0, w), std_of(&st.1, w, ddof));
+            }
         }
-        // The divisions and the square root stay in the row loop: the
-        // running mean's chain of two divisions per row leaves the divider
-        // idle most of the time, and they fill it for free.
-        let i = t % BLOCK;
-        means[i] = mean_of(&st.0, w);
-        stds[i] = std_of(&st.1, w, ddof);
-        if i == BLOCK - 1 || t + 1 == n {
-            f(t - i, &means[..=i], &stds[..=i]);
-        }
+        sink.block(rows);
+    }
+}
+
+/// The rows of [`roll_mean_std`] whose window is full and free of missing
+/// values: the operations of `remove(x[t − w])` then `add(x[t])` on both
+/// accumulators, [`mean_of`] and [`std_of`], in the same order, on local
+/// copies of the state (kept in registers; through the structs the
+/// compiler spilled them, which put store-to-load latency on the chains).
+#[inline(always)]
+#[allow(clippy::too_many_arguments)]
+fn steady_rows<const FMA: bool>(
+    sum: &mut SumState,
+    var: &mut VarState<FMA>,
+    x: &[f64],
+    w: usize,
+    ddof: usize,
+    rows: std::ops::Range<usize>,
+    sink: &mut impl MeanStdSink,
+) {
+    debug_assert!(w >= 2 && rows.start >= w && sum.k == w && var.k == w);
+    let (wf, w1f) = (w as f64, (w - 1) as f64);
+    let (add_r, rem_r) = if FMA {
+        (Recip::new(wf), Recip::new(w1f))
+    } else {
+        (Recip::default(), Recip::default())
+    };
+    let den = w.checked_sub(ddof).filter(|&d| d > 0).map(|d| d as f64);
+    let (mut total, mut s_add, mut s_rem, mut negatives) =
+        (sum.total, sum.comp_add, sum.comp_rem, sum.negatives);
+    let (mut mean, mut m2, mut v_add, mut v_rem) = (var.mean, var.m2, var.comp_add, var.comp_rem);
+    let (mut run, mut last) = (sum.run, sum.last);
+    let leaving = &x[rows.start - w..rows.end - w];
+    let entering = &x[rows.clone()];
+    for ((&out, &v), t) in leaving.iter().zip(entering).zip(rows) {
+        // SumState::remove(out)
+        let y = -out - s_rem;
+        let sum = total + y;
+        s_rem = (sum - total) - y;
+        total = sum;
+        negatives -= usize::from(out.is_sign_negative());
+        // VarState::remove(out), at count w − 1
+        let prev_mean = mean - v_rem;
+        let y = out - v_rem;
+        let d = y - mean;
+        v_rem = (d + mean) - y;
+        mean -= div_count::<FMA>(d, w1f, rem_r);
+        m2 -= (out - prev_mean) * (out - mean);
+        // SumState::add(v)
+        let y = v - s_add;
+        let sum = total + y;
+        s_add = (sum - total) - y;
+        total = sum;
+        negatives += usize::from(v.is_sign_negative());
+        run = if v == last { run + 1 } else { 1 };
+        last = v;
+        // VarState::add(v), at count w
+        let prev_mean = mean - v_add;
+        let y = v - v_add;
+        let d = y - mean;
+        v_add = (d + mean) - y;
+        mean += div_count::<FMA>(d, wf, add_r);
+        m2 += (v - prev_mean) * (v - mean);
+        // mean_of and std_of at count w
+        let r = total / wf;
+        let m = if run >= w {
+            last
+        } else if negatives == 0 && r < 0.0 || negatives == w && r > 0.0 {
+            0.0
+        } else {
+            r
+        };
+        let sd = match den {
+            Some(_) if run >= w => 0.0,
+            Some(den) => std_from(m2, den),
+            None => f64::NAN,
+        };
+        sink.row(t, m, sd);
+    }
+    (sum.total, sum.comp_add, sum.comp_rem, sum.negatives) = (total, s_add, s_rem, negatives);
+    (var.mean, var.m2, var.comp_add, var.comp_rem) = (mean, m2, v_add, v_rem);
+    (sum.run, sum.last, var.run, var.last) = (run, last, run, last);
+    if FMA {
+        (var.add_k, var.add_r, var.rem_k, var.rem_r) = (w, add_r, w - 1, rem_r);
     }
 }
 
@@ -720,6 +847,71 @@ mod tests {
         }
     }
 
+    /// Collects what [`roll_mean_std`] sends, checking the order of rows.
+    #[derive(Default)]
+    struct Rows {
+        means: Vec<f64>,
+        stds: Vec<f64>,
+        blocks_end: usize,
+    }
+
+    impl MeanStdSink for Rows {
+        fn row(&mut self, t: usize, mean: f64, std: f64) {
+            assert_eq!(t, self.means.len());
+            self.means.push(mean);
+            self.stds.push(std);
+        }
+        fn block(&mut self, rows: std::ops::Range<usize>) {
+            assert_eq!((rows.start, rows.end), (self.blocks_end, self.means.len()));
+            self.blocks_end = rows.end;
+        }
+    }
+
+    #[test]
+    fn mean_std_pass_equals_the_columns() {
+        // Long finite stretches (the steady rows) around gaps, infinities,
+        // runs of identical values, and values crossing zero (the sign
+        // bookkeeping of the mean).
+        let mut x: Vec<f64> = (0..3000)
+            .map(|i| 1.1 + 1e-3 * (f64::from(i) * 0.37).sin())
+            .collect();
+        x[..3].fill(N);
+        x[700] = N;
+        x[900] = f64::INFINITY;
+        x[1200..1290].fill(1.25);
+        x[1500..1900]
+            .iter_mut()
+            .enumerate()
+            .for_each(|(i, v)| *v = (i as f64 * 0.05).sin() * 1e-3);
+        x[1900..1950].fill(-0.5);
+        x[2300..2310].fill(f64::NEG_INFINITY);
+        for w in [0, 1, 2, 3, 20, 257, 300] {
+            for ddof in [0, 1, 2] {
+                let want_mean = run(|x, o| roll_mean(x, w, o), &x);
+                let want_std = run(|x, o| roll_std(x, w, ddof, o), &x);
+                let mut plain = Rows::default();
+                roll_mean_std::<false>(&x, w, ddof, &mut plain);
+                let mut fma = Rows::default();
+                roll_mean_std::<true>(&x, w, ddof, &mut fma);
+                for got in [&plain, &fma] {
+                    assert_eq!(got.blocks_end, x.len());
+                    for t in 0..x.len() {
+                        assert_eq!(
+                            got.means[t].to_bits(),
+                            want_mean[t].to_bits(),
+                            "mean w={w} row {t}"
+                        );
+                        assert_eq!(
+                            got.stds[t].to_bits(),
+                            want_std[t].to_bits(),
+                            "std w={w} ddof={ddof} row {t}"
+                        );
+                    }
+                }
+            }
+        }
+    }
+
     #[test]
     fn streaming_std_equals_roll_std() {
         let mut x: Vec<f64> = (0..300)
@@ -762,7 +954,7 @@ mod tests {
             seed
         };
         for k in 1..=600u32 {
-            let (kf, r) = (f64::from(k), 1.0 / f64::from(k));
+            let (kf, r) = (f64::from(k), Recip::new(f64::from(k)));
             for i in 0..4000 {
                 let u = next();
                 let d = if i % 2 == 0 {
@@ -789,7 +981,7 @@ mod tests {
         // from the quotient (1.28 and 1.003 ulp) and the correction must
         // still land on the right side.
         for (d, k) in [(8246612086226941.0, 60002.0), (8981635609395199.0, 65350.0)] {
-            let (want, got) = (d / k, div_count::<true>(d, k, 1.0 / k));
+            let (want, got) = (d / k, div_count::<true>(d, k, Recip::new(k)));
             assert_eq!(got.to_bits(), want.to_bits(), "{d:e} / {k}");
             let q = d * (1.0 / k);
             let ulp = f64::from_bits(want.to_bits() + 1) - want;
@@ -808,7 +1000,7 @@ mod tests {
             f64::MIN_POSITIVE,
         ] {
             assert_eq!(
-                div_count::<true>(d, 3.0, 1.0 / 3.0).to_bits(),
+                div_count::<true>(d, 3.0, Recip::new(3.0)).to_bits(),
                 (d / 3.0).to_bits(),
                 "{d:e}"
             );

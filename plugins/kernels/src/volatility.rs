@@ -4,10 +4,10 @@
 use crate::buffer::zeroed;
 use crate::ewm::{alpha_from_alpha, alpha_from_span, ewm_mean, Ewm, ParamError, Smoothing};
 use crate::keep_if;
-use crate::missing::{Missing, Watch};
+use crate::missing::{any_nan, Missing, Watch};
 use crate::rolling::{
     roll_max, roll_mean, roll_mean_std, roll_min, roll_std, roll_std_exact, roll_sum, std_from,
-    StreamingMean, StreamingStd,
+    MeanStdSink, StreamingMean, StreamingStd,
 };
 
 /// `TR` of SPEC P3: the largest of `|H−L|`, `|H−C_{t−1}|`, `|L−C_{t−1}|`,
@@ -81,28 +81,60 @@ pub fn atr(h: &[f64], l: &[f64], c: &[f64], period: usize, reseed: bool, out: &m
     let p = period as f64;
     let (beta, alpha) = ((p - 1.0) / p, 1.0 / p);
     let mut nan = value.is_nan();
-    const BLOCK: usize = 512;
-    let mut scaled = [0.0; BLOCK];
+    // Rows go a block at a time: the TR·α of a block are computed before its
+    // recursion runs, so that the recursion's chain is one multiplication
+    // and one addition (computed in the same row, the compiler pairs the two
+    // products into one vector multiplication and puts shuffles on the
+    // chain). In the common case (full blocks, no missing TR) the next
+    // block's TR·α are computed four rows at a time inside the current
+    // block's recursion, whose chain leaves the core idle most of the time:
+    // the loads and arithmetic run in its shadow.
+    const BLOCK: usize = 64;
+    const LANES: usize = 4;
     let first = seed_end + 1;
-    for (k, o) in out[first..].chunks_mut(BLOCK).enumerate() {
-        let rows = first + k * BLOCK..first + k * BLOCK + o.len();
+    let block = |k: usize| (first + k * BLOCK).min(n)..(first + (k + 1) * BLOCK).min(n);
+    let scale = |rows: std::ops::Range<usize>, into: &mut [f64; BLOCK]| {
         let (h, l, prev) = (&h[rows.clone()], &l[rows.clone()], &c[rows.start - 1..rows.end - 1]);
-        // TR · α for the block first (vectorised), so that the recursion's
-        // chain is one multiplication and one addition: computed in the
-        // same loop, the compiler pairs the two products into one vector
-        // multiplication and puts shuffles on the chain.
-        let scaled = &mut scaled[..o.len()];
-        for i in 0..scaled.len() {
-            scaled[i] = true_range_of(h[i], l[i], prev[i]) * alpha;
+        for (i, s) in into[..rows.len()].iter_mut().enumerate() {
+            *s = true_range_of(h[i], l[i], prev[i]) * alpha;
         }
-        for (o, &s) in o.iter_mut().zip(scaled.iter()) {
-            // A missing TR (NaN, so is its product) carries the value.
-            if !s.is_nan() {
-                value = value * beta + s;
+    };
+    let (mut cur, mut next) = ([0.0; BLOCK], [0.0; BLOCK]);
+    scale(block(0), &mut cur);
+    for k in 0..(n - first).div_ceil(BLOCK) {
+        let (rows, next_rows) = (block(k), block(k + 1));
+        let o = &mut out[rows.clone()];
+        let scaled = &cur[..rows.len()];
+        if !any_nan(scaled) && next_rows.len() == BLOCK {
+            // No missing TR: the chain is the multiplication and the
+            // addition alone. A NaN value (only from one at the start, or
+            // from inf·0 at period 1) stays NaN to the block's end.
+            let (h, l, prev) = (&h[next_rows.clone()], &l[next_rows.clone()], &c[next_rows.start - 1..next_rows.end - 1]);
+            let lanes = next.chunks_exact_mut(LANES).zip(h.chunks_exact(LANES)).zip(l.chunks_exact(LANES)).zip(prev.chunks_exact(LANES));
+            for ((((s, h), l), prev), (o, cur)) in lanes.zip(o.chunks_exact_mut(LANES).zip(scaled.chunks_exact(LANES))) {
+                for j in 0..LANES {
+                    s[j] = true_range_of(h[j], l[j], prev[j]) * alpha;
+                }
+                for j in 0..LANES {
+                    value = value * beta + cur[j];
+                    o[j] = value;
+                }
             }
-            *o = value;
             nan |= value.is_nan();
+        } else {
+            for (o, &s) in o.iter_mut().zip(scaled) {
+                // A missing TR (NaN, so is its product) carries the value.
+                if !s.is_nan() {
+                    value = value * beta + s;
+                }
+                *o = value;
+                nan |= value.is_nan();
+            }
+            if !next_rows.is_empty() {
+                scale(next_rows, &mut next);
+            }
         }
+        std::mem::swap(&mut cur, &mut next);
     }
     Missing { prefix: seed_end, interior: nan }
 }
@@ -309,7 +341,7 @@ pub fn bollinger(c: &[f64], period: usize, k: f64, std: StdKind, out: Bands<'_>)
             roll_mean(c, period, &mut means);
             roll_std_exact(c, period, 1, &mut stds);
             let mut bands = BandWriter::new(k, out);
-            bands.write(0, &means, &stds);
+            bands.write(&means, &stds);
             bands.report()
         }
     }
@@ -320,12 +352,12 @@ dispatch! { ["avx2", "fma"] const WIDE;
 /// its running mean divides through reciprocals, same bits).
 fn bollinger_streaming(c: &[f64], period: usize, k: f64, out: Bands<'_>) -> [Missing; 3] {
     let mut bands = BandWriter::new(k, out);
-    roll_mean_std::<WIDE>(c, period, 1, |first, means, stds| bands.write(first, means, stds));
+    roll_mean_std::<WIDE>(c, period, 1, &mut bands);
     bands.report()
 }
 }
 
-/// Writes bands from blocks of means and stds, watching for `NaN`.
+/// Writes bands from means and stds, watching for `NaN`.
 struct BandWriter<'a> {
     k: f64,
     out: Bands<'a>,
@@ -341,31 +373,43 @@ impl<'a> BandWriter<'a> {
         }
     }
 
-    #[inline(always)]
-    fn write(&mut self, first: usize, means: &[f64], stds: &[f64]) {
-        let (k, rows) = (self.k, first..first + means.len());
-        let (upper, middle, lower) = &mut self.out;
-        let (u, m, l) = (
-            &mut upper[rows.clone()],
-            &mut middle[rows.clone()],
-            &mut lower[rows],
-        );
-        for ((((u, m), l), mean), sd) in u
-            .iter_mut()
-            .zip(m.iter_mut())
-            .zip(l.iter_mut())
-            .zip(means)
-            .zip(stds)
+    /// Bands from columns of means and stds.
+    fn write(&mut self, means: &[f64], stds: &[f64]) {
+        for (first, (means, stds)) in (0..)
+            .step_by(512)
+            .zip(means.chunks(512).zip(stds.chunks(512)))
         {
-            (*u, *m, *l) = (mean + k * sd, *mean, mean - k * sd);
+            for (i, (&m, &s)) in means.iter().zip(stds).enumerate() {
+                self.row(first + i, m, s);
+            }
+            self.block(first..first + means.len());
         }
-        self.watch[0].see_all(u);
-        self.watch[1].see_all(m);
-        self.watch[2].see_all(l);
     }
 
     fn report(&self) -> [Missing; 3] {
         self.watch.each_ref().map(|w| w.report())
+    }
+}
+
+impl MeanStdSink for BandWriter<'_> {
+    #[inline(always)]
+    fn row(&mut self, t: usize, mean: f64, sd: f64) {
+        let k = self.k;
+        let (upper, middle, lower) = &mut self.out;
+        // Written as they come (the stores drain while the caller's serial
+        // chains wait), watched a block at a time.
+        if let (Some(u), Some(m), Some(l)) = (upper.get_mut(t), middle.get_mut(t), lower.get_mut(t))
+        {
+            (*u, *m, *l) = (mean + k * sd, mean, mean - k * sd);
+        }
+    }
+
+    #[inline(always)]
+    fn block(&mut self, rows: std::ops::Range<usize>) {
+        let (upper, middle, lower) = &self.out;
+        self.watch[0].see_all(&upper[rows.clone()]);
+        self.watch[1].see_all(&middle[rows.clone()]);
+        self.watch[2].see_all(&lower[rows]);
     }
 }
 
@@ -512,6 +556,49 @@ mod tests {
         assert!((pairwise_sum(&a) - plain).abs() < 1e-12);
         assert_eq!(pairwise_sum(&[1.0, 2.0]), 3.0);
         assert_eq!(pairwise_sum(&[]), 0.0);
+    }
+
+    #[test]
+    fn atr_blocks_equal_the_row_recursion() {
+        let c = crate::momentum::tests::gappy(1500);
+        let h: Vec<f64> = c
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v + 1e-4 * (i % 7) as f64)
+            .collect();
+        let l: Vec<f64> = c
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v - 1e-4 * (i % 5) as f64)
+            .collect();
+        for n in [1500, 1000, 700, 130, 129, 128, 100] {
+            let (h, l, c) = (&h[..n], &l[..n], &c[..n]);
+            for period in [1, 2, 14, 64] {
+                for reseed in [false, true] {
+                    let mut got = vec![0.0; n];
+                    let missing = atr(h, l, c, period, reseed, &mut got);
+                    assert!(missing.holds_for(&got));
+                    // The recursion row by row from the kernel's own seed.
+                    let Some(seed) = got.iter().position(|v| !v.is_nan()) else {
+                        continue;
+                    };
+                    let p = period as f64;
+                    let (beta, alpha) = ((p - 1.0) / p, 1.0 / p);
+                    let mut value = got[seed];
+                    for t in seed + 1..n {
+                        let s = true_range_of(h[t], l[t], c[t - 1]) * alpha;
+                        if !s.is_nan() {
+                            value = value * beta + s;
+                        }
+                        assert_eq!(
+                            got[t].to_bits(),
+                            value.to_bits(),
+                            "n={n} p={period} row {t}"
+                        );
+                    }
+                }
+            }
+        }
     }
 
     #[test]
