@@ -777,3 +777,28 @@ def test_vol_cluster_series_names_its_own_parameters() -> None:
         ind.vol_cluster_series("M5", "bid", 50, "garch", 14, "60")
     with pytest.raises(omega_pl.ParameterError, match="'garch_scale'"):
         ind.vol_cluster_series("M5", "bid", 50, "garch", 14, 30, garch_scale=-1.0)
+
+
+def test_cached_series_reads_one_row_at_array_speed_and_is_pandas_otherwise() -> None:
+    pkg, _ = gappy_package(300, seed=4)
+    ind = IndicatorCache(pkg)
+    s = ind.ema("M5", "bid", 10)
+    plain = pd.Series(s.to_numpy().copy())
+    assert isinstance(s, pd.Series)
+    for key in (0, 5, -1, np.int64(7), slice(3, 9), [1, 4], plain.notna().to_numpy()):
+        got, want = s.iloc[key], plain.iloc[key]
+        if isinstance(want, pd.Series):
+            assert type(got) is pd.Series and got.equals(want)
+        else:
+            assert type(got) is type(want) and (got == want or (np.isnan(got) and np.isnan(want)))
+    assert s.iat[3] == plain.iat[3] and s.iat[-2] == plain.iat[-2]
+    with pytest.raises(IndexError):
+        s.iloc[len(s)]
+    with pytest.raises(IndexError):
+        s.iat[-len(s) - 1]
+    for derived in (s * 2, s.copy(), s.dropna(), s.tail(3), s.shift(1), s.rolling(3).mean()):
+        assert type(derived) is pd.Series
+    with pytest.raises(ValueError, match="read-only"):
+        s.iloc[0] = 1.0
+    again = pickle.loads(pickle.dumps(s))
+    assert again.equals(s) and again.iloc[4] == s.iloc[4] and again.iloc[1:3].equals(s.iloc[1:3])

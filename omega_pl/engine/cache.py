@@ -27,6 +27,7 @@ import omega_pl
 from omega_pl.engine import batch
 from omega_pl.engine.batch import TUPLES
 from omega_pl.engine.package import DataPackage, package_from_frame, side_columns
+from omega_pl.engine.series import cached_series
 from omega_pl.errors import ParameterError
 from omega_pl.indicators.catalog import by_name
 from omega_pl.indicators.generate import make_function
@@ -87,10 +88,12 @@ def _engine_error(exc: ParameterError) -> ParameterError:
 
 
 def _series(values: pl.Series) -> pd.Series:
-    """A read-only float64 pandas Series over ``values`` (no copy when it has no nulls)."""
-    array = values.to_numpy()
-    array.flags.writeable = False
-    return pd.Series(array, copy=False)
+    """A read-only float64 Series over ``values`` (no copy when it has no nulls)."""
+    return cached_series(values.to_numpy())
+
+
+def _empty() -> pd.Series:
+    return cached_series(np.empty(0))
 
 
 @dataclass(frozen=True)
@@ -248,8 +251,7 @@ class IndicatorCache:
         frame = self._frame(key[1], key[2])
         fields = TUPLES.get(key[0])
         if frame is None:
-            empty = pd.Series([], dtype="float64")
-            result: Any = empty if fields is None else tuple(empty.copy() for _ in fields)
+            result: Any = _empty() if fields is None else tuple(_empty() for _ in fields)
         else:
             out = frame.select(expr.alias("x")).to_series()
             result = self._convert(out, fields)
@@ -534,7 +536,7 @@ class IndicatorCache:
         closes = self._frame(tf, price_type)
         n = 0 if closes is None else closes.height
         if closes is None or i < 0 or n == 0 or alpha + beta >= 1:
-            return self._keep_window(key, pd.Series([], dtype="float64"))
+            return self._keep_window(key, _empty())
         i = min(i, n - 1)
         start = max(0, i - max(1, length) + 1)
         window = closes.slice(start, i - start + 1)
@@ -543,8 +545,7 @@ class IndicatorCache:
         except ParameterError as exc:
             raise _engine_error(exc) from None
         values = window.select(expr).to_series().to_numpy()
-        values.flags.writeable = False
-        series = pd.Series(values, index=pd.RangeIndex(start, i + 1), copy=False)
+        series = cached_series(values, pd.RangeIndex(start, i + 1))
         return self._keep_window(key, series)
 
     def vol_cluster_series(
