@@ -67,14 +67,14 @@ class CandleStore(Sequence[Candle | None]):
     def __init__(self, *args: Any, **kwargs: Any) -> None: ...
     def _load(
         self,
-        time_us: Any,
-        open: Any,
-        high: Any,
-        low: Any,
-        close: Any,
-        volume: Any,
+        time: pl.Series,
+        open: pl.Series,
+        high: pl.Series,
+        low: pl.Series,
+        close: pl.Series,
+        volume: pl.Series,
         side: str,
-        rows: Any = None,
+        rows: pl.Series | None = None,
     ) -> None: ...
     def __len__(self) -> int: ...
     def __bool__(self) -> bool: ...

@@ -69,8 +69,9 @@ class CandleSeq(CandleStore):
         self._side = side
         self._rows = rows
         self._frame: pl.DataFrame | None = None
-        o, h, lo, c, v = (np.ascontiguousarray(bars[f].to_numpy(), np.float64) for f in OHLCV)
-        self._load(bars["time"].dt.epoch("us").to_numpy(), o, h, lo, c, v, side, rows)
+        o, h, lo, c, v = (bars[f] for f in OHLCV)
+        row_map = None if rows is None else pl.Series("rows", rows, dtype=pl.Int64)
+        self._load(bars["time"], o, h, lo, c, v, side, row_map)
 
     @classmethod
     def from_frame(

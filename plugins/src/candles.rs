@@ -11,11 +11,13 @@
 //! bar with `c is not prev`). The Python subclass `omega_pl.engine.CandleSeq`
 //! adds the Polars side (building from frames, columns back out).
 
-use pyo3::buffer::PyBuffer;
+use arrow::array::Array;
+use polars::prelude::*;
 use pyo3::exceptions::{PyIndexError, PyTypeError, PyValueError};
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyList, PySlice, PyTuple};
+use pyo3_polars::PySeries;
 
 /// `functools.partial(pandas.Timestamp, unit="us", tz="UTC")`, made once.
 static TIMESTAMP: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
@@ -227,22 +229,43 @@ pub struct CandleStore {
     made: Vec<Option<Py<Candle>>>,
 }
 
-fn floats(py: Python<'_>, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<f64>> {
-    PyBuffer::<f64>::get(obj)
-        .and_then(|b| b.to_vec(py))
-        .map_err(|e| {
-            PyTypeError::new_err(format!(
-                "{name}: a contiguous float64 array is needed ({e})"
-            ))
-        })
+fn polars_error(name: &str, e: &PolarsError) -> PyErr {
+    PyTypeError::new_err(format!("{name}: {e}"))
 }
 
-fn ints(py: Python<'_>, obj: &Bound<'_, PyAny>, name: &str) -> PyResult<Vec<i64>> {
-    PyBuffer::<i64>::get(obj)
-        .and_then(|b| b.to_vec(py))
-        .map_err(|e| {
-            PyTypeError::new_err(format!("{name}: a contiguous int64 array is needed ({e})"))
-        })
+/// A column as float64 values, nulls as `NaN` (one copy, chunk by chunk).
+fn floats(series: &Series, name: &str) -> PyResult<Vec<f64>> {
+    let cast = series
+        .cast(&DataType::Float64)
+        .map_err(|e| polars_error(name, &e))?;
+    let ca = cast.f64().map_err(|e| polars_error(name, &e))?;
+    let mut out = Vec::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        if arr.null_count() == 0 {
+            out.extend_from_slice(arr.values().as_slice());
+        } else {
+            out.extend(arr.iter().map(|v| v.copied().unwrap_or(f64::NAN)));
+        }
+    }
+    Ok(out)
+}
+
+/// A column's physical values as int64 (a Datetime's epoch units), nulls as `null`.
+fn ints(series: &Series, name: &str, null: i64) -> PyResult<Vec<i64>> {
+    let cast = series
+        .to_physical_repr()
+        .cast(&DataType::Int64)
+        .map_err(|e| polars_error(name, &e))?;
+    let ca = cast.i64().map_err(|e| polars_error(name, &e))?;
+    let mut out = Vec::with_capacity(ca.len());
+    for arr in ca.downcast_iter() {
+        if arr.null_count() == 0 {
+            out.extend_from_slice(arr.values().as_slice());
+        } else {
+            out.extend(arr.iter().map(|v| v.copied().unwrap_or(null)));
+        }
+    }
+    Ok(out)
 }
 
 impl CandleStore {
@@ -313,29 +336,29 @@ impl CandleStore {
         }
     }
 
-    /// Fills the store: bar columns (`time_us` int64, the rest float64, one
-    /// length), the side's name, and an optional int64 row map.
-    #[pyo3(signature = (time_us, open, high, low, close, volume, side, rows = None))]
+    /// Fills the store from Polars columns: `time` (Datetime µs), `open` …
+    /// `volume`, one length; the side's name; and an optional row map (Int64,
+    /// null or -1 where a row has no bar).
+    #[pyo3(signature = (time, open, high, low, close, volume, side, rows = None))]
     #[allow(clippy::too_many_arguments)]
     fn _load(
         &mut self,
-        py: Python<'_>,
-        time_us: &Bound<'_, PyAny>,
-        open: &Bound<'_, PyAny>,
-        high: &Bound<'_, PyAny>,
-        low: &Bound<'_, PyAny>,
-        close: &Bound<'_, PyAny>,
-        volume: &Bound<'_, PyAny>,
+        time: PySeries,
+        open: PySeries,
+        high: PySeries,
+        low: PySeries,
+        close: PySeries,
+        volume: PySeries,
         side: Py<PyAny>,
-        rows: Option<&Bound<'_, PyAny>>,
+        rows: Option<PySeries>,
     ) -> PyResult<()> {
-        let time_us = ints(py, time_us, "time_us")?;
+        let time_us = ints(&time.0, "time", 0)?;
         let columns = [
-            floats(py, open, "open")?,
-            floats(py, high, "high")?,
-            floats(py, low, "low")?,
-            floats(py, close, "close")?,
-            floats(py, volume, "volume")?,
+            floats(&open.0, "open")?,
+            floats(&high.0, "high")?,
+            floats(&low.0, "low")?,
+            floats(&close.0, "close")?,
+            floats(&volume.0, "volume")?,
         ];
         let n = time_us.len();
         if columns.iter().any(|c| c.len() != n) {
@@ -343,7 +366,7 @@ impl CandleStore {
                 "the bar columns must have one length",
             ));
         }
-        let rows = rows.map(|r| ints(py, r, "rows")).transpose()?;
+        let rows = rows.map(|r| ints(&r.0, "rows", -1)).transpose()?;
         if let Some(rows) = &rows {
             if rows
                 .iter()
