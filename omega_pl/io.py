@@ -14,7 +14,7 @@ import csv
 import os
 import re
 import stat
-import uuid
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -32,6 +32,7 @@ from omega_pl.errors import (
     EncodingError,
     FileFormatError,
     FileReadError,
+    NoCommonBarsWarning,
     ParameterError,
     SchemaError,
     TimeframeError,
@@ -974,7 +975,6 @@ def scan_symbol(
     """
     tf = Timeframe.parse(timeframe)
     files = candle_files(root, symbol, tf)
-    token = uuid.uuid4().hex
     sides = {
         side: _scan_candles(
             path,
@@ -985,26 +985,72 @@ def scan_symbol(
             clean_daily=clean_daily,
             normalize=normalize,
             encoding=encoding,
-            record_as=f"{token}:{side}",
         )
         for side, path in files.items()
     }
-    joined = join_bid_ask(sides)
-    check = plugin_expr(
-        "check_join",
-        [pl.col("time")],
-        {"bid_key": f"{token}:bid", "ask_key": f"{token}:ask", "label": f"{symbol} {tf.name}"},
-        returns_scalar=True,
-    )
-    return joined.filter(check)
+    return join_bid_ask(sides, label=f"{symbol} {tf.name}")
 
 
-def join_bid_ask(sides: Mapping[Side, pl.LazyFrame]) -> pl.LazyFrame:
-    """Bid and ask candle frames (``time, open … volume`` each) as one frame.
+def join_bid_ask(sides: Mapping[Side, pl.LazyFrame], *, label: str | None = None) -> pl.LazyFrame:
+    """Bid and ask candle frames (``time, open … volume`` each) as one frame, lazily.
 
     Columns are prefixed ``bid_``/``ask_`` and the sides inner-joined on
     ``time``: a bar exists only where both sides have one. Both inputs come
-    sorted from :func:`scan_candles`, so Polars merge-joins them.
+    sorted and unique from :func:`scan_candles`. At ``collect()`` the two
+    sides are read at once (in parallel); when they carry the same
+    timestamps, the usual case, they are paired by position after one
+    vectorised equality check instead of a join. When both sides have bars
+    but none in common, the frame is empty and a
+    :class:`~omega_pl.errors.NoCommonBarsWarning` names ``label``.
     """
     bid, ask = (sides[s].rename({c: f"{s}_{c}" for c in OHLCV}) for s in ("bid", "ask"))
-    return bid.join(ask, on="time", how="inner", maintain_order="left")
+    bid_schema, ask_schema = bid.collect_schema(), ask.collect_schema()
+    schema = pl.Schema({**bid_schema, **{k: v for k, v in ask_schema.items() if k != "time"}})
+
+    def source(
+        with_columns: list[str] | None,
+        predicate: pl.Expr | None,
+        n_rows: int | None,
+        batch_size: int | None,
+    ) -> Iterator[pl.DataFrame]:
+        wanted = schema.names() if with_columns is None else with_columns
+        b_cols = ["time", *(c for c in wanted if c in bid_schema and c != "time")]
+        a_cols = ["time", *(c for c in wanted if c in ask_schema and c != "time")]
+        b, a = pl.collect_all([bid.select(b_cols), ask.select(a_cols)])
+        frame = _pair(b, a, label)
+        if predicate is not None:
+            frame = frame.filter(predicate)
+        frame = frame.select(wanted)
+        yield frame if n_rows is None else frame.head(n_rows)
+
+    return register_io_source(
+        source,
+        schema=schema,
+        explain_name="omega_pl bid + ask",
+        explain_detail=label or "",
+    )
+
+
+def _pair(bid: pl.DataFrame, ask: pl.DataFrame, label: str | None) -> pl.DataFrame:
+    """Bid and ask side by side: by position when their times are equal, else joined."""
+    if bid.height == ask.height and bid["time"].equals(ask["time"]):
+        out = pl.concat([bid, ask.drop("time")], how="horizontal")
+    else:
+        out = bid.join(ask, on="time", how="inner", maintain_order="left")
+        if out.is_empty() and bid.height and ask.height:
+            _warn_no_common_bars(bid["time"], ask["time"], label)
+    return out.with_columns(pl.col("time").set_sorted())
+
+
+def _warn_no_common_bars(bid: pl.Series, ask: pl.Series, label: str | None) -> None:
+    def span(t: pl.Series) -> str:
+        text = t.dt.strftime("%Y-%m-%d %H:%M")  # the sides are sorted
+        return f"{t.len()} bar(s), {text[0]} .. {text[-1]}"
+
+    warnings.warn(
+        f"omega_pl: {label or 'bid and ask'}: bid and ask have no bar in common, so the "
+        f"joined frame is empty (bid: {span(bid)}; ask: {span(ask)}); are both files the "
+        "same timeframe and clock?",
+        NoCommonBarsWarning,
+        stacklevel=2,
+    )

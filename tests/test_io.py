@@ -411,3 +411,34 @@ def test_first_row_error_message_is_clean(tmp_path: Path) -> None:
     assert msg.startswith(
         f"{path}: unparseable timestamp \"yesterday\" in column 'time' at data row 1"
     )
+
+
+@pytest.mark.parametrize("hole", [False, True])
+def test_paired_by_position_or_joined_the_frame_is_the_join(tmp_path: Path, hole: bool) -> None:
+    """Same timestamps on both sides pair by position; different ones join; same frame."""
+    root = tmp_path / "data"
+    for side, shift in (("bid", 0.0), ("ask", 0.0002)):
+        df = WEEK.with_columns(pl.col(c) + shift for c in ("open", "high", "low", "close"))
+        if hole and side == "ask":
+            df = df.filter(pl.col("time") != utc(2025, 4, 4, 12, 0))
+        path = root / "EURUSD" / f"EURUSD_M5_{side.upper()}.parquet"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        df.write_parquet(path)
+    files = omega_pl.candle_files(root, "EURUSD", "M5")
+    bid, ask = (
+        omega_pl.scan_candles(files[s])  # type: ignore[literal-required]
+        .collect()
+        .rename({c: f"{s}_{c}" for c in omega_pl.OHLCV})
+        for s in ("bid", "ask")
+    )
+    expected = bid.join(ask, on="time", how="inner", maintain_order="left")
+    lf = omega_pl.scan_symbol(root, "EURUSD", "M5")
+    got = lf.collect()
+    assert got.equals(expected) and got.height == bid.height - int(hole)
+    assert got["time"].flags["SORTED_ASC"]
+    # projection, predicate and row limit reach the source
+    picked = lf.select("time", "ask_close").filter(pl.col("ask_close") > 1.0).head(5).collect()
+    assert picked.equals(
+        expected.select("time", "ask_close").filter(pl.col("ask_close") > 1.0).head(5)
+    )
+    assert lf.select(pl.len()).collect().item() == expected.height
