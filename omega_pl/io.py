@@ -575,7 +575,6 @@ def _sorted_unique(
     lf: pl.LazyFrame,
     source: str,
     timeframe: Timeframe | None = None,
-    record_as: str | None = None,
 ) -> pl.LazyFrame:
     """Sort by time (only if needed) and keep the last row of each timestamp.
 
@@ -583,12 +582,11 @@ def _sorted_unique(
     the plan has two branches over one cached scan, and the scalar check
     empties the branch that does not apply. The sort is stable, so of equal
     timestamps the last row in file order is the one kept. The result is
-    marked sorted, which lets Polars merge-join bid and ask.
+    marked sorted.
 
     The same pass warns about value columns without a single value
     (:class:`~omega_pl.errors.MissingValuesWarning`) and, with ``timeframe``,
-    about bars spaced unlike it (:class:`~omega_pl.errors.TimeframeMismatchWarning`);
-    ``record_as`` keeps the kept rows' count and range for :func:`join_bid_ask`.
+    about bars spaced unlike it (:class:`~omega_pl.errors.TimeframeMismatchWarning`).
     """
     # Cached explicitly: Polars' automatic subplan sharing does not always apply
     # (without a pushed-down filter the streaming engine read the file twice).
@@ -597,8 +595,6 @@ def _sorted_unique(
     checks: dict[str, object] = {"source": source}
     if timeframe is not None:
         checks.update(timeframe=timeframe.name, bar_us=timeframe.minutes * 60_000_000)
-    if record_as is not None:
-        checks["record_as"] = record_as
     keep_last = plugin_expr("keep_last_mask", [pl.col("time"), *map(pl.col, OHLCV)], checks)
     ordered = pl.concat(
         [
@@ -841,9 +837,8 @@ def _scan_candles(
     clean_daily: bool | None,
     normalize: bool,
     encoding: str,
-    record_as: str | None = None,
 ) -> pl.LazyFrame:
-    """:func:`scan_candles`; ``record_as`` keeps the rows' count for :func:`join_bid_ask`."""
+    """:func:`scan_candles` (its checks and scan; the loaders share it)."""
     _csv_codec(encoding)  # a bad encoding= is an error for Parquet files too
     _check_path(path)
     if timeframe is not None:
@@ -874,7 +869,7 @@ def _scan_candles(
         lf = lf.filter(market_hours_mask("time") | no_time)
     if use_daily:
         lf = lf.filter(daily_clean_mask("time") | no_time)
-    lf = _sorted_unique(lf, str(path), tf, record_as)
+    lf = _sorted_unique(lf, str(path), tf)
     if normalize and tf is not None and tf.unit != "W":
         lf = lf.with_columns(floor_time("time", tf))
     return lf

@@ -106,8 +106,7 @@ fn parse_timestamps(inputs: &[Series], kwargs: ParseKwargs) -> PolarsResult<Seri
 }
 
 /// Keyword arguments of `keep_last_mask`: where the rows came from (for the
-/// warnings), and optionally the timeframe to check the bars' spacing against
-/// and a key under which to record the rows kept (for `check_join`).
+/// warnings), and optionally the timeframe to check the bars' spacing against.
 #[derive(Deserialize)]
 struct KeepLastKwargs {
     source: String,
@@ -115,8 +114,6 @@ struct KeepLastKwargs {
     timeframe: Option<String>,
     #[serde(default)]
     bar_us: Option<i64>,
-    #[serde(default)]
-    record_as: Option<String>,
 }
 
 /// Keep-mask over a time column sorted ascending: the last row of each run of
@@ -185,23 +182,14 @@ fn keep_last_mask(inputs: &[Series], kwargs: KeepLastKwargs) -> PolarsResult<Ser
     Ok(BooleanChunked::from_slice(s.name().clone(), &out).into_series())
 }
 
-/// Bars kept per recorded key (see `check_join`): how many, and the first and last.
-type SideStats = (usize, Option<i64>, Option<i64>);
-
-/// The rows `keep_last_mask` kept under a `record_as` key, for `check_join`.
-/// Entries are taken out when read; the map is cleared if it ever grows large
-/// (plans built and never collected).
-static KEPT: std::sync::Mutex<Vec<(String, SideStats)>> = std::sync::Mutex::new(Vec::new());
-
-/// Checks the kept (sorted, unique) timestamps: their spacing against the
-/// timeframe, and records their count and range when asked to.
+/// Checks the kept (sorted, unique) timestamps' spacing against the timeframe.
 fn check_kept(kept: impl Iterator<Item = i64>, kwargs: &KeepLastKwargs) -> PolarsResult<()> {
     let bar = kwargs.bar_us.filter(|&b| b > 0).unwrap_or(i64::MAX);
     // A gap is short below 0.9 bar (some jitter in the stamps is fine).
     let short_below = bar.saturating_mul(9) / 10;
     let mut count = 0usize;
     let mut short = 0usize;
-    let (mut first, mut last) = (None, None::<i64>);
+    let mut last = None::<i64>;
     let mut min_gap = i64::MAX;
     for t in kept {
         if let Some(prev) = last {
@@ -209,19 +197,8 @@ fn check_kept(kept: impl Iterator<Item = i64>, kwargs: &KeepLastKwargs) -> Polar
             min_gap = min_gap.min(gap);
             short += usize::from(gap < short_below);
         }
-        first.get_or_insert(t);
         last = Some(t);
         count += 1;
-    }
-    if let Some(key) = &kwargs.record_as {
-        let mut kept = KEPT
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        if kept.len() > 10_000 {
-            kept.clear();
-        }
-        kept.retain(|(k, _)| k != key);
-        kept.push((key.clone(), (count, first, last)));
     }
     let (Some(_), Some(name)) = (kwargs.bar_us.filter(|&b| b > 0), &kwargs.timeframe) else {
         return Ok(());
@@ -248,72 +225,6 @@ fn check_kept(kept: impl Iterator<Item = i64>, kwargs: &KeepLastKwargs) -> Polar
         warn_or_fail("TimeframeMismatchWarning", &message)?;
     }
     Ok(())
-}
-
-/// Keyword arguments of `check_join`: the keys the two sides were recorded
-/// under by `keep_last_mask`, and how to name them in the warning.
-#[derive(Deserialize)]
-struct CheckJoinKwargs {
-    bid_key: String,
-    ask_key: String,
-    label: String,
-}
-
-/// `true`, as a scalar (a filter that keeps every row of the joined frame),
-/// after warning with a `NoCommonBarsWarning` when the join of bid and ask
-/// is empty although both sides kept bars.
-#[polars_expr(output_type=Boolean)]
-fn check_join(inputs: &[Series], kwargs: CheckJoinKwargs) -> PolarsResult<Series> {
-    let time = first(inputs, "check_join")?;
-    let (bid, ask) = {
-        let mut kept = KEPT
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        let mut take = |key: &str| {
-            let at = kept.iter().position(|(k, _)| k == key)?;
-            Some(kept.swap_remove(at).1)
-        };
-        (take(&kwargs.bid_key), take(&kwargs.ask_key))
-    };
-    if let (true, Some(bid), Some(ask)) = (time.is_empty(), bid, ask) {
-        if bid.0 > 0 && ask.0 > 0 {
-            let range =
-                |s: SideStats| format!("{} bar(s), {} .. {}", s.0, show_time(s.1), show_time(s.2));
-            let message = format!(
-                "omega_pl: {}: bid and ask have no bar in common, so the joined frame is \
-                 empty (bid: {}; ask: {}); are both files the same timeframe and clock?",
-                kwargs.label,
-                range(bid),
-                range(ask)
-            );
-            warn_or_fail("NoCommonBarsWarning", &message)?;
-        }
-    }
-    Ok(BooleanChunked::from_slice(time.name().clone(), &[true]).into_series())
-}
-
-/// An epoch-microsecond instant as `YYYY-MM-DD HH:MM` UTC, for messages.
-fn show_time(t: Option<i64>) -> String {
-    let Some(t) = t else {
-        return "-".to_string();
-    };
-    let minutes = t.div_euclid(60_000_000);
-    let (days, minute) = (minutes.div_euclid(1440), minutes.rem_euclid(1440));
-    let (y, m, d) = civil_from_days(days);
-    format!("{y:04}-{m:02}-{d:02} {:02}:{:02}", minute / 60, minute % 60)
-}
-
-/// Year, month, day of a day number since 1970-01-01 (Hinnant's algorithm).
-fn civil_from_days(days: i64) -> (i64, i64, i64) {
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
 }
 
 /// A duration in microseconds as `90 s`, `5 min`, `1 h`, `1 day` …
