@@ -64,22 +64,35 @@ def test_parquet_one_side(benchmark: Any, parquet_root: tuple[str, Path], how: s
         "naive polars": lambda: naive_polars(path),
         "pandas old engine": lambda: pandas_old_engine(path, "parquet"),
     }[how]
+    if how == "bare read_parquet":
+        benchmark.extra_info["floor"] = True
+    elif how == "omega one side" and label == "1M":
+        benchmark.extra_info["target_s"] = 0.050  # seed Wave 4: <= 50 ms per 1M Parquet rows
     if how == "pandas old engine" and label == "10M":
         benchmark.pedantic(fn, rounds=2, iterations=1)
     else:
         benchmark(fn)
 
 
-def test_parquet_both_sides(benchmark: Any, parquet_root: tuple[str, Path]) -> None:
+@pytest.mark.parametrize("how", ["bare read_parquet of both files", "omega scan_symbol"])
+def test_parquet_both_sides(benchmark: Any, parquet_root: tuple[str, Path], how: str) -> None:
+    """scan_symbol (bid and ask read in parallel, paired by time) against reading both files."""
     label, root = parquet_root
-    benchmark.group = f"parquet bid+ask joined {label}"
-    out = benchmark(lambda: omega_pl.scan_symbol(root, "EURUSD", "M1", **WINDOW).collect())
+    benchmark.group = f"parquet bid+ask {label}"
+    if how.startswith("bare"):
+        benchmark.extra_info["floor"] = True
+        files = [bid(root), bid(root).with_name("EURUSD_M1_ASK.parquet")]
+        benchmark(lambda: [pl.read_parquet(f) for f in files])
+        return
+    benchmark.extra_info["target_ratio"] = 1.2
+    out = benchmark(lambda: omega_pl.scan_symbol(root, "EURUSD", "M1").collect())
     assert out.height > 0.9 * int(label.rstrip("M")) * 1_000_000
 
 
 def test_parquet_normalize(benchmark: Any, parquet_root: tuple[str, Path]) -> None:
     label, root = parquet_root
     benchmark.group = f"parquet one side {label}"
+    benchmark.extra_info["target_ratio"] = 1.2
     benchmark(lambda: omega_pl.scan_candles(bid(root), timeframe="M1", normalize=True).collect())
 
 
@@ -101,6 +114,8 @@ def test_csv_1m(benchmark: Any, csv_root_1m: Path, how: str) -> None:
         "bare read_csv": lambda: pl.read_csv(path, try_parse_dates=True),
         "pandas old engine": lambda: pandas_old_engine(path, "csv"),
     }[how]
+    if how == "omega one side":
+        benchmark.extra_info["target_s"] = 0.5  # seed Wave 4: <= 500 ms per 1M CSV rows
     if how == "pandas old engine":
         benchmark.pedantic(fn, rounds=3, iterations=1)
     else:
@@ -179,3 +194,56 @@ def test_peak_memory_1m(
         "incl. file and library pages)"
     )
     assert size == 1_000_000 * 48, "the probe must have loaded the whole 1M-row file"
+
+
+_PAIR_PROBE = """
+import sys, threading, time
+how, root = sys.argv[1], sys.argv[2]
+import polars as pl
+
+def status(key):
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1]) * 1024
+
+if how == "pandas":
+    import pandas as pd
+else:
+    import omega_pl
+    pl.DataFrame({"time": [0]}, schema={"time": pl.Datetime("us", "UTC")}).select(
+        omega_pl.market_hours_mask("time"))
+with open("/proc/self/clear_refs", "w") as fh:
+    fh.write("5")
+rss0 = status("VmRSS:")
+if how == "pandas":  # the original engine: read both sides, index by time, merge
+    bid = pd.read_parquet(f"{root}/EURUSD/EURUSD_M1_BID.parquet").set_index("time")
+    ask = pd.read_parquet(f"{root}/EURUSD/EURUSD_M1_ASK.parquet").set_index("time")
+    frame = bid.merge(ask, left_index=True, right_index=True, suffixes=("_bid", "_ask"))
+else:
+    frame = omega_pl.scan_symbol(root, "EURUSD", "M1").collect()
+print(status("VmHWM:") - rss0, len(frame))
+"""
+
+
+@pytest.mark.parametrize("how", ["pandas read_parquet + merge", "omega scan_symbol"])
+def test_peak_memory_bid_ask_1m(benchmark: Any, data_dir: Path, how: str) -> None:
+    """Peak RSS added by loading 1M bid + ask rows, omega_pl against pandas (seed: -50 %)."""
+    root = data_dir / "parquet-1M"
+    if not bid(root).exists():
+        pytest.skip("needs the 1M parquet files of test_parquet_one_side")
+    benchmark.group = "peak memory bid+ask 1M"
+    tag = "pandas" if how.startswith("pandas") else "omega"
+
+    def probe() -> tuple[int, int]:
+        res = subprocess.run(
+            [sys.executable, "-c", _PAIR_PROBE, tag, str(root)],
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        rss, rows = (int(v) for v in res.stdout.split())
+        return rss, rows
+
+    rss, rows = benchmark.pedantic(probe, rounds=1, iterations=1)
+    benchmark.extra_info["peak_rss_added_mb"] = round(rss / 2**20, 1)
+    assert rows > 600_000

@@ -571,6 +571,13 @@ def _scan_parquet(source: Path, lo: datetime | None, hi: datetime | None) -> pl.
     return _filter_window(lf, lo, hi)
 
 
+def _sort_if_needed(frame: pl.DataFrame) -> pl.DataFrame:
+    """``frame`` by time: as it is when already in order (one check), else stably sorted."""
+    if frame["time"].is_sorted():
+        return frame
+    return frame.sort("time", maintain_order=True)
+
+
 def _sorted_unique(
     lf: pl.LazyFrame,
     source: str,
@@ -578,29 +585,24 @@ def _sorted_unique(
 ) -> pl.LazyFrame:
     """Sort by time (only if needed) and keep the last row of each timestamp.
 
-    Sorted input, the usual case, is checked in one pass and never re-sorted:
-    the plan has two branches over one cached scan, and the scalar check
-    empties the branch that does not apply. The sort is stable, so of equal
-    timestamps the last row in file order is the one kept. The result is
-    marked sorted.
+    Sorted input, the usual case, is checked in one pass and never re-sorted.
+    The sort is stable, so of equal timestamps the last row in file order is
+    the one kept. The result is marked sorted.
 
-    The same pass warns about value columns without a single value
-    (:class:`~omega_pl.errors.MissingValuesWarning`) and, with ``timeframe``,
-    about bars spaced unlike it (:class:`~omega_pl.errors.TimeframeMismatchWarning`).
+    The keep-mask's pass also warns about value columns without a single
+    value (:class:`~omega_pl.errors.MissingValuesWarning`) and, with
+    ``timeframe``, about bars spaced unlike it
+    (:class:`~omega_pl.errors.TimeframeMismatchWarning`).
     """
-    # Cached explicitly: Polars' automatic subplan sharing does not always apply
-    # (without a pushed-down filter the streaming engine read the file twice).
-    lf = lf.cache()
-    in_order = plugin_expr("keys_sorted", [pl.col("time")], returns_scalar=True)
     checks: dict[str, object] = {"source": source}
     if timeframe is not None:
         checks.update(timeframe=timeframe.name, bar_us=timeframe.minutes * 60_000_000)
     keep_last = plugin_expr("keep_last_mask", [pl.col("time"), *map(pl.col, OHLCV)], checks)
-    ordered = pl.concat(
-        [
-            lf.filter(in_order).with_columns(pl.col("time").set_sorted()),
-            lf.filter(~in_order).sort("time", maintain_order=True),
-        ]
+    ordered = lf.map_batches(
+        _sort_if_needed,
+        schema=lf.collect_schema(),
+        # a row limit must not reach the rows before they are in order
+        slice_pushdown=False,
     )
     return ordered.filter(keep_last).with_columns(pl.col("time").set_sorted())
 
