@@ -179,7 +179,10 @@ fn keep_last_mask(inputs: &[Series], kwargs: KeepLastKwargs) -> PolarsResult<Ser
         .zip(&out)
         .filter_map(|(&t, &keep)| keep.then_some(t));
     check_kept(kept, &kwargs)?;
-    Ok(BooleanChunked::from_slice(s.name().clone(), &out).into_series())
+    // The mask is packed here, not by BooleanChunked::from_slice (Polars'
+    // core is built without optimisation, see plugins/Cargo.toml).
+    let mask = arrow::array::BooleanArray::from_slice(&out);
+    Ok(BooleanChunked::with_chunk(s.name().clone(), mask).into_series())
 }
 
 /// Checks the kept (sorted, unique) timestamps' spacing against the timeframe.
@@ -273,16 +276,4 @@ fn first<'a>(inputs: &'a [Series], name: &str) -> PolarsResult<&'a Series> {
     inputs
         .first()
         .ok_or_else(|| polars_err!(InvalidOperation: "omega: {name} needs an input column"))
-}
-
-/// Whether the timestamps are in ascending order with none missing, as one
-/// Boolean (a scalar expression). One read-only pass over the keys.
-#[polars_expr(output_type=Boolean)]
-fn keys_sorted(inputs: &[Series]) -> PolarsResult<Series> {
-    let time = first(inputs, "keys_sorted")?;
-    let s = time.to_physical_repr();
-    let ca = s.i64().map_err(|_| polars_err!(InvalidOperation: "omega: keys_sorted expects a Datetime column, got {}", time.dtype()))?;
-    let sorted = ca.null_count() == 0
-        && key_order(ca.downcast_iter().map(|a| a.values().as_slice())) != Order::Unsorted;
-    Ok(BooleanChunked::from_slice(s.name().clone(), &[sorted]).into_series())
 }
