@@ -7,15 +7,17 @@ use crate::kernels::missing::Missing;
 
 /// Calls `f` with every input as a contiguous `f64` slice, nulls as `NaN`.
 ///
-/// Numeric dtypes of any kind are accepted (cast to Float64). A length-1
-/// input (a literal) is broadcast to the length of the others. Single-chunk
-/// columns without nulls are borrowed without a copy.
+/// Numeric dtypes of any kind are accepted (as Polars' cast to Float64
+/// converts them: `as f64`). A length-1 input (a literal) is broadcast to the
+/// length of the others. Single-chunk Float64 columns without nulls are
+/// borrowed without a copy; any other input is converted here, in one pass
+/// into one buffer (not cast by Polars first and then copied).
 pub(crate) fn with_f64_inputs<R>(
     inputs: &[Series],
     f: impl FnOnce(&[&[f64]]) -> R,
 ) -> PolarsResult<R> {
     let n = inputs.iter().map(|s| s.len()).max().unwrap_or(0);
-    let mut casted = Vec::with_capacity(inputs.len());
+    let mut owned: Vec<Option<Vec<f64>>> = Vec::with_capacity(inputs.len());
     for s in inputs {
         if !s.dtype().is_primitive_numeric() && !s.dtype().is_null() {
             polars_bail!(InvalidOperation: "omega: expected a numeric column, got '{}' of type {}", s.name(), s.dtype());
@@ -23,44 +25,68 @@ pub(crate) fn with_f64_inputs<R>(
         if s.len() != n && s.len() != 1 {
             polars_bail!(ShapeMismatch: "omega: input '{}' has {} rows, expected {n} (or 1 to broadcast)", s.name(), s.len());
         }
-        casted.push(s.cast(&DataType::Float64)?);
-    }
-    let mut owned: Vec<Option<Vec<f64>>> = Vec::with_capacity(casted.len());
-    for s in &casted {
-        let ca = s.f64()?;
-        owned.push(if ca.len() == n && ca.cont_slice().is_ok() {
-            None
-        } else {
-            Some(gather(ca, n))
+        owned.push(match borrowable(s, n) {
+            Some(_) => None,
+            None => Some(to_f64(s, n)?),
         });
     }
-    let mut slices: Vec<&[f64]> = Vec::with_capacity(casted.len());
-    for (s, o) in casted.iter().zip(&owned) {
+    let mut slices: Vec<&[f64]> = Vec::with_capacity(inputs.len());
+    for (s, o) in inputs.iter().zip(&owned) {
         slices.push(match o {
             Some(v) => v.as_slice(),
-            None => s.f64()?.cont_slice()?,
+            None => borrowable(s, n).unwrap_or_default(),
         });
     }
     Ok(f(&slices))
 }
 
-/// The values of `ca` with nulls as `NaN`, a length-1 column repeated `n` times.
-fn gather(ca: &Float64Chunked, n: usize) -> Vec<f64> {
+/// The values of a full-length, single-chunk Float64 column without nulls.
+fn borrowable(s: &Series, n: usize) -> Option<&[f64]> {
+    let ca = s.f64().ok()?;
+    if ca.len() == n {
+        ca.cont_slice().ok()
+    } else {
+        None
+    }
+}
+
+/// `n` values of a numeric (or all-null) column as `f64`, nulls as `NaN`,
+/// a length-1 column repeated. The common dtypes are converted here (the
+/// plugin's own code); others go through Polars' cast.
+fn to_f64(s: &Series, n: usize) -> PolarsResult<Vec<f64>> {
+    Ok(match s.dtype() {
+        DataType::Float64 => gather(s.f64()?, n, |v| v),
+        DataType::Float32 => gather(s.f32()?, n, f64::from),
+        DataType::Int32 => gather(s.i32()?, n, f64::from),
+        DataType::UInt32 => gather(s.u32()?, n, f64::from),
+        DataType::Int64 => gather(s.i64()?, n, |v| v as f64),
+        DataType::UInt64 => gather(s.u64()?, n, |v| v as f64),
+        DataType::Null => vec![f64::NAN; n],
+        _ => gather(s.cast(&DataType::Float64)?.f64()?, n, |v| v),
+    })
+}
+
+/// The values of `ca` converted by `conv`, nulls as `NaN`, a length-1
+/// column repeated `n` times.
+fn gather<T: PolarsNumericType>(
+    ca: &ChunkedArray<T>,
+    n: usize,
+    conv: impl Fn(T::Native) -> f64,
+) -> Vec<f64> {
     if ca.len() == 1 && n != 1 {
-        return vec![ca.get(0).unwrap_or(f64::NAN); n];
+        return vec![ca.get(0).map_or(f64::NAN, &conv); n];
     }
     let mut v = Vec::with_capacity(ca.len());
     for arr in ca.downcast_iter() {
         match arr.validity() {
-            None => v.extend_from_slice(arr.values()),
-            Some(valid) => {
-                v.extend(
-                    arr.values()
-                        .iter()
-                        .zip(valid.iter())
-                        .map(|(x, ok)| if ok { *x } else { f64::NAN }),
-                )
-            }
+            None => v.extend(arr.values().iter().map(|x| conv(*x))),
+            Some(valid) => v.extend(arr.values().iter().zip(valid.iter()).map(|(x, ok)| {
+                if ok {
+                    conv(*x)
+                } else {
+                    f64::NAN
+                }
+            })),
         }
     }
     v
@@ -163,9 +189,20 @@ pub(crate) fn bar_keys(s: &Series) -> PolarsResult<(Vec<i64>, Vec<bool>)> {
     if !phys.dtype().is_integer() {
         polars_bail!(InvalidOperation: "omega: parameter 'bar' must be a Datetime, Date or integer column, got '{}' of type {}", s.name(), s.dtype());
     }
-    let keys = phys.cast(&DataType::Int64)?;
-    let ca = keys.i64()?;
+    Ok(match phys.dtype() {
+        DataType::Int64 => keys_of(phys.i64()?, |v| v),
+        DataType::Int32 => keys_of(phys.i32()?, i64::from),
+        DataType::UInt32 => keys_of(phys.u32()?, i64::from),
+        _ => keys_of(phys.cast(&DataType::Int64)?.i64()?, |v| v),
+    })
+}
+
+/// The keys of an integer column as `i64` (missing as 0) and which rows have one.
+fn keys_of<T: PolarsNumericType>(
+    ca: &ChunkedArray<T>,
+    conv: impl Fn(T::Native) -> i64,
+) -> (Vec<i64>, Vec<bool>) {
     let present: Vec<bool> = ca.iter().map(|v| v.is_some()).collect();
-    let values: Vec<i64> = ca.iter().map(|v| v.unwrap_or(0)).collect();
-    Ok((values, present))
+    let values: Vec<i64> = ca.iter().map(|v| v.map_or(0, &conv)).collect();
+    (values, present)
 }
