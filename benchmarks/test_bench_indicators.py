@@ -16,10 +16,16 @@ holds up to four rows:
   variants (``lookback = 400``, 1M rows only) are timed on a slice of rows and
   scaled to the full size (``extra_info["scale"]``; their cost is per row).
 
+At 10M rows every indicator with a TA-Lib counterpart also runs with
+Polars' opt-in ``POLARS_THP=1`` (transparent huge pages for Polars'
+allocations, so fresh output columns do not pay 4 KiB page faults, as NumPy's
+arrays, and so TA-Lib's outputs, do not): omega's reference semantics and
+TA-Lib side by side in a worker process (Polars reads the setting at
+import), reported as size ``10M, POLARS_THP=1``.
+
 Plus ``batch 10M``: ten common indicators in one ``with_indicators`` against
-the corresponding TA-Lib calls in sequence; its omega rows also run with
-Polars' opt-in ``POLARS_THP=1`` (in a worker process: Polars reads it at
-import), reported side by side as size ``10M, POLARS_THP=1``. Before anything is timed, the
+the corresponding TA-Lib calls in sequence; its omega rows also run in the
+``POLARS_THP=1`` worker, reported side by side. Before anything is timed, the
 module checks on a slice of the benchmark data that the omega rows agree with
 TA-Lib (``convention="talib"``) and with the pandas reference, so every ratio
 compares the same computation. ``extra_info`` holds the ratios of each omega
@@ -55,6 +61,10 @@ LOOKBACK = 400  # the _local variants' window
 PANDAS_ROUNDS = 3  # rounds for slow rows (pandas loops, pandas at 10M, _local)
 BATCH_ROUNDS = 11  # rounds for the batch of ten (after one warm-up round)
 SEED = 20_240_611
+# Polars' allocator setting the opt-in rows run under (see *Memory* in the
+# README): jemalloc on transparent huge pages. Polars reads it when it is
+# imported, so those rows run in a worker process started with it.
+THP = "POLARS_THP"
 # which build of the extension was timed (others rebuild it while they work)
 PLUGIN_BUILT = next(
     (
@@ -420,6 +430,39 @@ def test_indicator(
     _ratios(benchmark, group, impl, median)
 
 
+THP_ROUNDS = 11  # rounds of the POLARS_THP=1 rows (after one warm-up round)
+
+
+def _thp_cases() -> list[Any]:
+    """(indicator, impl) of the ``POLARS_THP=1`` rows: the 10M indicators
+    with a TA-Lib counterpart, TA-Lib first (the omega row's ratio needs it)."""
+    return [
+        pytest.param(ind.name, impl, id=f"{ind.name}-{impl}-10M-{THP}")
+        for ind in INDICATORS
+        if ind.talib is not None and not ind.local
+        for impl in ("talib", "omega")
+    ]
+
+
+@pytest.mark.parametrize(("name", "impl"), _thp_cases())
+def test_indicator_thp(
+    benchmark: Any, thp_worker: Callable[[], Worker], name: str, impl: str
+) -> None:
+    """An indicator's reference semantics and its TA-Lib counterpart at 10M
+    rows, both in the ``POLARS_THP=1`` worker (``THP_ROUNDS`` rounds each)."""
+    size = f"10M, {THP}=1"
+    group = f"{name} {size}"
+    benchmark.group = group
+    benchmark.extra_info.update(
+        {"indicator": name, "impl": impl, "size": size, "rows": SIZES["10M"]}
+    )
+    benchmark.extra_info["allocator"] = f"{THP}=1"
+    median = thp_worker().timed(benchmark, impl, name, THP_ROUNDS)
+    if median is not None:
+        MEDIANS[(group, impl)] = median
+    _ratios(benchmark, group, impl, median)
+
+
 # ---------------------------------------------------------------------------
 # batch: ten common indicators in one select
 
@@ -457,29 +500,32 @@ def _talib_batch(d: Data) -> list[Any]:
     ]
 
 
-# Polars' allocator setting the opt-in rows run under (see *Memory* in the
-# README): jemalloc on transparent huge pages. Polars reads it when it is
-# imported, so those rows run in a worker process started with it.
-THP = "POLARS_THP"
-
 WORKER = """
 import os, sys, time
 sys.path.insert(0, sys.argv[1])
 import omega_pl as op
-from test_bench_indicators import _batch, random_walk
+from test_bench_indicators import BY_NAME, _batch, random_walk, to_data
 
-df = random_walk(int(sys.argv[2]))
+data = to_data(random_walk(int(sys.argv[2])))
 specs = {c: _batch(c) for c in ("reference", "talib")}
 print(os.environ.get("_RJEM_MALLOC_CONF", ""), flush=True)
 for line in sys.stdin:
-    op.with_indicators(df, specs[line.strip()])
+    what, arg = line.split()
+    if what == "batch":
+        op.with_indicators(data.df, specs[arg])
+    elif what == "omega":
+        data.df.select(BY_NAME[arg].omega())
+    else:
+        BY_NAME[arg].talib(data)
     print(time.process_time(), flush=True)
 """
 
 
 class Worker:
-    """A Python process with ``POLARS_THP=1`` and the 10M frame that computes
-    the batch of ten when asked (a pipe round trip, ~0.1 ms, is timed with it)."""
+    """A Python process with ``POLARS_THP=1`` and the 10M frame that computes,
+    when asked, the batch of ten (``batch <convention>``), one indicator in
+    the reference semantics (``omega <name>``) or its TA-Lib counterpart
+    (``talib <name>``); a pipe round trip, ~0.1 ms, is timed with it."""
 
     def __init__(self, rows: int) -> None:
         env = {**os.environ, THP: "1"}
@@ -501,11 +547,22 @@ class Worker:
             raise RuntimeError(f"the {THP}=1 worker exited ({self.proc.wait()})")
         return line.strip()
 
-    def batch(self, convention: str) -> None:
+    def run(self, what: str, arg: str) -> None:
         assert self.proc.stdin is not None
-        self.proc.stdin.write(convention + "\n")
+        self.proc.stdin.write(f"{what} {arg}\n")
         self.proc.stdin.flush()
         self.cpu = float(self._reply())
+
+    def timed(self, benchmark: Any, what: str, arg: str, rounds: int) -> float | None:
+        """Times ``run(what, arg)`` like ``_run``; the worker's own CPU is
+        taken out of ``other_cpu`` (it is not another process's)."""
+        cpu, start = self.cpu, time.perf_counter()
+        median = _run(benchmark, lambda: self.run(what, arg), slow=False, rounds=rounds)
+        busy = (self.cpu - cpu) / (time.perf_counter() - start)
+        other = benchmark.extra_info["other_cpu"] - busy
+        benchmark.extra_info["other_cpu"] = round(max(0.0, other), 2)
+        benchmark.extra_info["jemalloc_conf"] = self.jemalloc_conf
+        return median
 
     def close(self) -> None:
         if self.proc.stdin is not None:
@@ -571,22 +628,15 @@ def test_batch(
     convention = "talib" if impl == "omega_talib" else "reference"
     # The target row: eleven rounds after a warm-up (two threads allocating
     # ~1.3 GB of fresh pages per round vary more than one does).
-    if impl == "talib":
-        fn: Callable[[], Any] = lambda: _talib_batch(data)  # noqa: E731
-    elif thp:
-        worker = thp_worker()
-        benchmark.extra_info["jemalloc_conf"] = worker.jemalloc_conf
-        fn = lambda: worker.batch(convention)  # noqa: E731
-        worker_cpu, start = worker.cpu, time.perf_counter()
-    else:
-        specs = _batch(convention)
-        fn = lambda: op.with_indicators(data.df, specs)  # noqa: E731
-    median = _run(benchmark, fn, slow=False, rounds=BATCH_ROUNDS)
     if thp:
-        # the worker's CPU is not another process's: take it out of other_cpu
-        busy = (worker.cpu - worker_cpu) / (time.perf_counter() - start)
-        other = benchmark.extra_info["other_cpu"] - busy
-        benchmark.extra_info["other_cpu"] = round(max(0.0, other), 2)
+        median = thp_worker().timed(benchmark, "batch", convention, BATCH_ROUNDS)
+    else:
+        if impl == "talib":
+            fn: Callable[[], Any] = lambda: _talib_batch(data)  # noqa: E731
+        else:
+            specs = _batch(convention)
+            fn = lambda: op.with_indicators(data.df, specs)  # noqa: E731
+        median = _run(benchmark, fn, slow=False, rounds=BATCH_ROUNDS)
     if median is not None:
         MEDIANS[(group, impl + ("_thp" if thp else ""))] = median
     _ratios(benchmark, group, impl, median)
