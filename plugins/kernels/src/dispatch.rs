@@ -140,6 +140,7 @@ mod tests {
         let base_report = baseline(|| kernel(&mut base));
         assert_eq!(report, base_report, "{name}: missing report");
         for (k, (a, b)) in dispatched.iter().zip(&base).enumerate() {
+            assert_eq!(a.len(), b.len(), "{name}: output {k} length");
             for (i, (x, y)) in a.iter().zip(b).enumerate() {
                 assert_eq!(
                     x.to_bits(),
@@ -204,8 +205,9 @@ mod tests {
                 });
             }
             same_bits(&tag("dmi"), 3, |o| volatility::dmi(h, l, c, 14, three(o)));
-            same_bits(&tag("bollinger"), 3, |o| {
-                volatility::bollinger(c, 20, 2.0, StdKind::Streaming, three(o))
+            same_bits(&tag("bollinger"), 3, |o| match o {
+                [u, m, l] => volatility::bollinger(c, 20, 2.0, StdKind::Streaming, (u, m, l)),
+                _ => panic!("three outputs expected"),
             });
             for mean in [ZMean::Rolling, ZMean::Ema(20)] {
                 same_bits(&tag(&format!("zscore ({mean:?})")), 1, |o| {
@@ -213,7 +215,10 @@ mod tests {
                 });
             }
             same_bits(&tag("rsi"), 1, |o| momentum::rsi(c, 14, &mut o[0]));
-            same_bits(&tag("macd"), 3, |o| momentum::macd(c, 12, 26, 9, three(o)));
+            same_bits(&tag("macd"), 3, |o| match o {
+                [m, s, h] => momentum::macd(c, 12, 26, 9, (m, s, h)),
+                _ => panic!("three outputs expected"),
+            });
         }
     }
 

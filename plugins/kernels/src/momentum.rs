@@ -50,12 +50,15 @@ dispatch! { ["avx2"]
 /// A block of rows without gaps, once the averages have started, runs a
 /// tight loop of plain steps (no state checks, compares as selects); the
 /// block is redone with full steps if a MACD value in it is not finite.
+///
+/// The three outputs are replaced by the results, appended as computed
+/// (see [`dema`]).
 pub fn macd(
     c: &[f64],
     fast: usize,
     slow: usize,
     signal: usize,
-    out: (&mut [f64], &mut [f64], &mut [f64]),
+    out: (&mut Vec<f64>, &mut Vec<f64>, &mut Vec<f64>),
 ) -> Result<[Missing; 3], ParamError> {
     let (m, s, h) = out;
     let mut watch: [Watch; 3] = Default::default();
@@ -64,21 +67,27 @@ pub fn macd(
         Smoothing::new(alpha_from_span(slow as f64)?),
         Smoothing::new(alpha_from_span(signal as f64)?),
     );
+    for v in [&mut *m, &mut *s, &mut *h] {
+        v.clear();
+        v.reserve(c.len());
+    }
     let (mut ef, mut es, mut eg) = (Ewm::new(), Ewm::new(), Ewm::new());
-    let blocks = c.chunks(BLOCK).zip(m.chunks_mut(BLOCK)).zip(s.chunks_mut(BLOCK)).zip(h.chunks_mut(BLOCK));
-    for (((c, m), s), h) in blocks {
+    for c in c.chunks(BLOCK) {
+        let start = m.len();
         // A non-finite close makes both averages and so the MACD value
         // non-finite: checking the MACD values checks the closes too.
         if ef.is_plain() && es.is_plain() && eg.is_plain() {
             let (mut f, mut sl, mut g) = (ef.m, es.m, eg.m);
             let mut finite = true;
-            for (((&x, m), s), h) in c.iter().zip(m.iter_mut()).zip(s.iter_mut()).zip(h.iter_mut()) {
+            for &x in c {
                 f = Ewm::plain_step(f, x, &sf);
                 sl = Ewm::plain_step(sl, x, &ss);
                 let mi = f - sl;
                 finite &= mi.is_finite();
                 g = Ewm::plain_step(g, mi, &sg);
-                (*m, *s, *h) = (mi, g, mi - g);
+                m.push(mi);
+                s.push(g);
+                h.push(mi - g);
             }
             // With finite MACD values and a signal that was not NaN, no
             // output is NaN (the signal can only overflow to ±inf).
@@ -90,38 +99,39 @@ pub fn macd(
             if finite {
                 (ef.m, es.m, eg.m) = (f, sl, g);
             } else {
+                for v in [&mut *m, &mut *s, &mut *h] {
+                    v.truncate(start);
+                }
                 full_steps(c, (m, s, h), (&mut ef, &mut es, &mut eg), (&sf, &ss, &sg));
             }
         } else {
             full_steps(c, (m, s, h), (&mut ef, &mut es, &mut eg), (&sf, &ss, &sg));
         }
-        watch[0].see_all(m);
-        watch[1].see_all(s);
-        watch[2].see_all(h);
+        watch[0].see_all(&m[start..]);
+        watch[1].see_all(&s[start..]);
+        watch[2].see_all(&h[start..]);
     }
     Ok(watch.map(|w| w.report()))
 }
 }
 
-/// MACD rows with full steps (gaps, the first close, non-finite values).
+/// MACD rows with full steps (gaps, the first close, non-finite values),
+/// appended to the three outputs.
 #[inline(always)]
 fn full_steps(
     c: &[f64],
-    (m, s, h): (&mut [f64], &mut [f64], &mut [f64]),
+    (m, s, h): (&mut Vec<f64>, &mut Vec<f64>, &mut Vec<f64>),
     (ef, es, eg): (&mut Ewm, &mut Ewm, &mut Ewm),
     (sf, ss, sg): (&Smoothing, &Smoothing, &Smoothing),
 ) {
-    for (((x, m), s), h) in c
-        .iter()
-        .zip(m.iter_mut())
-        .zip(s.iter_mut())
-        .zip(h.iter_mut())
-    {
+    for x in c {
         // Before the first close all three are NaN; the signal starts
         // at the first MACD value (0: both averages start at that close).
         let mi = ef.step(*x, sf) - es.step(*x, ss);
         let si = eg.step(mi, sg);
-        (*m, *s, *h) = (mi, si, mi - si);
+        m.push(mi);
+        s.push(si);
+        h.push(mi - si);
     }
 }
 
@@ -208,41 +218,52 @@ pub fn rema(x: &[f64], span: usize, out: &mut [f64]) {
 /// `DEMA(span)` of SPEC 3.1: `2·E1 − E2` where both are finite. The two
 /// averages advance together in one pass (each row of E2 needs only that row
 /// of E1), so no intermediate column is written.
-pub fn dema(x: &[f64], span: usize, out: &mut [f64]) -> Missing {
+///
+/// `out` is replaced by the `x.len()` results, appended to it as they are
+/// computed: a fresh vector with room for them is written once (a buffer
+/// filled first would be written twice).
+pub fn dema(x: &[f64], span: usize, out: &mut Vec<f64>) -> Missing {
     let (mut e1, mut e2) = (Rema::new(span), Rema::new(span));
+    out.clear();
+    out.reserve(x.len());
     let mut watch = Watch::default();
-    for (x, o) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
-        for (xi, o) in x.iter().zip(o.iter_mut()) {
-            let a = e1.step(*xi);
+    for x in x.chunks(BLOCK) {
+        let start = out.len();
+        for &xi in x {
+            let a = e1.step(xi);
             let b = e2.step(a);
-            *o = if a.is_finite() && b.is_finite() {
+            out.push(if a.is_finite() && b.is_finite() {
                 2.0 * a - b
             } else {
                 f64::NAN
-            };
+            });
         }
-        watch.see_all(o);
+        watch.see_all(&out[start..]);
     }
     watch.report()
 }
 
 /// `TEMA(span)` of SPEC 3.2: `3·E1 − 3·E2 + E3` (left to right) where all are
-/// finite; the three averages advance together in one pass.
-pub fn tema(x: &[f64], span: usize, out: &mut [f64]) -> Missing {
+/// finite; the three averages advance together in one pass. `out` is
+/// replaced by the results (see [`dema`]).
+pub fn tema(x: &[f64], span: usize, out: &mut Vec<f64>) -> Missing {
     let (mut e1, mut e2, mut e3) = (Rema::new(span), Rema::new(span), Rema::new(span));
+    out.clear();
+    out.reserve(x.len());
     let mut watch = Watch::default();
-    for (x, o) in x.chunks(BLOCK).zip(out.chunks_mut(BLOCK)) {
-        for (xi, o) in x.iter().zip(o.iter_mut()) {
-            let a = e1.step(*xi);
+    for x in x.chunks(BLOCK) {
+        let start = out.len();
+        for &xi in x {
+            let a = e1.step(xi);
             let b = e2.step(a);
             let c = e3.step(b);
-            *o = if a.is_finite() && b.is_finite() && c.is_finite() {
+            out.push(if a.is_finite() && b.is_finite() && c.is_finite() {
                 3.0 * a - 3.0 * b + c
             } else {
                 f64::NAN
-            };
+            });
         }
-        watch.see_all(o);
+        watch.see_all(&out[start..]);
     }
     watch.report()
 }

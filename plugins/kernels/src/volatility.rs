@@ -330,10 +330,20 @@ pub fn z(num: f64, sd: f64) -> f64 {
 }
 
 /// The three outputs of [`bollinger`].
-type Bands<'a> = (&'a mut [f64], &'a mut [f64], &'a mut [f64]);
+type Bands<'a> = (&'a mut Vec<f64>, &'a mut Vec<f64>, &'a mut Vec<f64>);
 
 /// `BOLLINGER(period, k)` of SPEC 2.8 into `(upper, middle, lower)`.
+///
+/// The three outputs are replaced by the results, appended as computed (a
+/// fresh vector with room for them is written once; a buffer filled first
+/// would be written twice).
 pub fn bollinger(c: &[f64], period: usize, k: f64, std: StdKind, out: Bands<'_>) -> [Missing; 3] {
+    let (upper, middle, lower) = out;
+    for v in [&mut *upper, &mut *middle, &mut *lower] {
+        v.clear();
+        v.reserve(c.len());
+    }
+    let out = (upper, middle, lower);
     match std {
         StdKind::Streaming => bollinger_streaming(c, period, k, out),
         StdKind::Exact => {
@@ -357,7 +367,7 @@ fn bollinger_streaming(c: &[f64], period: usize, k: f64, out: Bands<'_>) -> [Mis
 }
 }
 
-/// Writes bands from means and stds, watching for `NaN`.
+/// Appends bands from means and stds (rows in order), watching for `NaN`.
 struct BandWriter<'a> {
     k: f64,
     out: Bands<'a>,
@@ -396,20 +406,20 @@ impl MeanStdSink for BandWriter<'_> {
     fn row(&mut self, t: usize, mean: f64, sd: f64) {
         let k = self.k;
         let (upper, middle, lower) = &mut self.out;
+        debug_assert_eq!(t, middle.len(), "rows arrive in order");
         // Written as they come (the stores drain while the caller's serial
         // chains wait), watched a block at a time.
-        if let (Some(u), Some(m), Some(l)) = (upper.get_mut(t), middle.get_mut(t), lower.get_mut(t))
-        {
-            (*u, *m, *l) = (mean + k * sd, mean, mean - k * sd);
-        }
+        upper.push(mean + k * sd);
+        middle.push(mean);
+        lower.push(mean - k * sd);
     }
 
     #[inline(always)]
     fn block(&mut self, rows: std::ops::Range<usize>) {
         let (upper, middle, lower) = &self.out;
-        self.watch[0].see_all(&upper[rows.clone()]);
-        self.watch[1].see_all(&middle[rows.clone()]);
-        self.watch[2].see_all(&lower[rows]);
+        for (w, v) in self.watch.iter_mut().zip([&**upper, &**middle, &**lower]) {
+            w.see_all(v.get(rows.clone()).unwrap_or_default());
+        }
     }
 }
 

@@ -9,7 +9,7 @@ use serde::Deserialize;
 
 use super::shared::{
     bad, band_type, clh, dmi_type, finite, float_type, input, macd_type, ohlc, three, unary,
-    MacdKwargs, PeriodKwargs,
+    unary_appending, MacdKwargs, PeriodKwargs,
 };
 use super::{bar_keys, f64_output, struct_output, with_f64_array, with_f64_input};
 use crate::kernels::buffer::{nan_filled, zeroed};
@@ -98,14 +98,14 @@ fn momentum_expr(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series
 #[polars_expr(output_type_func=float_type)]
 fn dema(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let period = positive("period", kwargs.period)?;
-    unary(inputs, |x, out| momentum::dema(x, period, out))
+    unary_appending(inputs, |x, out| momentum::dema(x, period, out))
 }
 
 /// `tema(period)`: SPEC 3.2.
 #[polars_expr(output_type_func=float_type)]
 fn tema(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let period = positive("period", kwargs.period)?;
-    unary(inputs, |x, out| momentum::tema(x, period, out))
+    unary_appending(inputs, |x, out| momentum::tema(x, period, out))
 }
 
 #[derive(Deserialize)]
@@ -141,7 +141,7 @@ fn macd(inputs: &[Series], kwargs: MacdKwargs) -> PolarsResult<Series> {
     let slow = positive("slow", kwargs.slow)?;
     let signal = positive("signal", kwargs.signal)?;
     let ((m, s, h), [mm, ms, mh]) = with_f64_input(input(inputs, 0)?, |x| {
-        let (mut m, mut s, mut h) = three(x.len());
+        let (mut m, mut s, mut h) = (Vec::new(), Vec::new(), Vec::new());
         momentum::macd(x, fast, slow, signal, (&mut m, &mut s, &mut h))
             .map(|missing| ((m, s, h), missing))
     })?
@@ -165,7 +165,7 @@ fn bollinger_parts(
     k: f64,
     std: StdKind,
 ) -> (Vec<Vec<f64>>, [Missing; 3]) {
-    let (mut u, mut m, mut l) = three(x.len());
+    let (mut u, mut m, mut l) = (Vec::new(), Vec::new(), Vec::new());
     let missing = volatility::bollinger(x, period, k, std, (&mut u, &mut m, &mut l));
     (vec![u, m, l], missing)
 }

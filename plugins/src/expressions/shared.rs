@@ -100,6 +100,24 @@ pub(crate) fn dmi_type(fields: &[Field]) -> PolarsResult<Field> {
     ))
 }
 
+/// Runs a single-output kernel that appends its results to an empty vector
+/// (see `momentum::dema`) over the first input.
+pub(crate) fn unary_appending<R: Report>(
+    inputs: &[Series],
+    kernel: impl FnOnce(&[f64], &mut Vec<f64>) -> R,
+) -> PolarsResult<Series> {
+    let first = input(inputs, 0)?;
+    let (out, missing) = with_f64_input(first, |x| {
+        let mut out = Vec::new();
+        let missing = kernel(x, &mut out).missing();
+        (out, missing)
+    })?;
+    if out.len() != first.len() {
+        polars_bail!(ComputeError: "omega: internal error: a kernel wrote {} of {} rows of '{}'", out.len(), first.len(), first.name());
+    }
+    Ok(f64_output_with(first.name().clone(), out, missing))
+}
+
 /// Runs a single-output kernel over the first input.
 pub(crate) fn unary<R: Report>(
     inputs: &[Series],
