@@ -136,12 +136,12 @@ fn full_steps(
 }
 
 /// `ROC(period)` of SPEC 2.6: `((C_t − C_{t−p}) / C_{t−p}) · 100`.
-pub fn roc(c: &[f64], period: usize, out: &mut [f64]) -> Missing {
+pub fn roc(c: &[f64], period: usize, out: &mut Vec<f64>) -> Missing {
     lagged(c, period, out, |now, prev| ((now - prev) / prev) * 100.0)
 }
 
 /// `MOM(period)` of SPEC 3.3: `C_t − C_{t−p}` when both are finite.
-pub fn momentum(c: &[f64], period: usize, out: &mut [f64]) -> Missing {
+pub fn momentum(c: &[f64], period: usize, out: &mut Vec<f64>) -> Missing {
     // A select, not a branch, so the loop vectorises.
     lagged(c, period, out, |now, prev| {
         if now.is_finite() & prev.is_finite() {
@@ -152,22 +152,23 @@ pub fn momentum(c: &[f64], period: usize, out: &mut [f64]) -> Missing {
     })
 }
 
-/// `out[t] = f(c[t], c[t − period])`, missing for the first `period` rows
-/// (and past the end of `c`).
+/// `out[t] = f(c[t], c[t − period])`, missing for the first `period` rows.
+/// `out` is replaced by the results, appended (see [`dema`]).
 #[inline(always)]
-fn lagged(c: &[f64], period: usize, out: &mut [f64], f: impl Fn(f64, f64) -> f64) -> Missing {
-    let n = out.len().min(c.len());
-    let first = period.min(n);
-    out[..first].fill(f64::NAN);
-    out[n..].fill(f64::NAN);
+fn lagged(c: &[f64], period: usize, out: &mut Vec<f64>, f: impl Fn(f64, f64) -> f64) -> Missing {
+    let first = period.min(c.len());
+    out.clear();
+    out.reserve(c.len());
+    out.resize(first, f64::NAN);
     let mut nan = false;
-    for (o, (&now, &prev)) in out[first..n].iter_mut().zip(c[first..n].iter().zip(c)) {
-        *o = f(now, prev);
-        nan |= o.is_nan();
-    }
+    out.extend(c[first..].iter().zip(c).map(|(&now, &prev)| {
+        let v = f(now, prev);
+        nan |= v.is_nan();
+        v
+    }));
     Missing {
         prefix: first,
-        interior: nan || n < out.len(),
+        interior: nan,
     }
 }
 

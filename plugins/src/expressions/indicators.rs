@@ -84,14 +84,14 @@ fn rsi(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
 #[polars_expr(output_type_func=float_type)]
 fn roc(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let period = positive("period", kwargs.period)?;
-    unary(inputs, |x, out| momentum::roc(x, period, out))
+    unary_appending(inputs, |x, out| momentum::roc(x, period, out))
 }
 
 /// `momentum(period)`: SPEC 3.3.
 #[polars_expr(output_type_func=float_type)]
 fn momentum_expr(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let period = positive("period", kwargs.period)?;
-    unary(inputs, |x, out| momentum::momentum(x, period, out))
+    unary_appending(inputs, |x, out| momentum::momentum(x, period, out))
 }
 
 /// `dema(period)`: SPEC 3.1.
