@@ -508,13 +508,7 @@ def _scan_parquet_text_time(source: Path, layout: _Layout) -> pl.LazyFrame:
             )
         except pl.exceptions.ComputeError as exc:
             raise TimestampParseError(f"{source}: {plugin_message(exc)}") from None
-        if predicate is not None:
-            frame = frame.filter(predicate)
-        if n_rows is not None:
-            frame = frame.head(n_rows)
-        if with_columns is not None:
-            frame = frame.select(with_columns)
-        yield frame
+        yield _pushed_down(frame, with_columns, predicate, n_rows)
 
     return register_io_source(
         io_source,
@@ -1014,11 +1008,7 @@ def join_bid_ask(sides: Mapping[Side, pl.LazyFrame], *, label: str | None = None
         b_cols = ["time", *(c for c in wanted if c in bid_schema and c != "time")]
         a_cols = ["time", *(c for c in wanted if c in ask_schema and c != "time")]
         b, a = pl.collect_all([bid.select(b_cols), ask.select(a_cols)])
-        frame = _pair(b, a, label)
-        if predicate is not None:
-            frame = frame.filter(predicate)
-        frame = frame.select(wanted)
-        yield frame if n_rows is None else frame.head(n_rows)
+        yield _pushed_down(_pair(b, a, label), wanted, predicate, n_rows)
 
     return register_io_source(
         source,
@@ -1026,6 +1016,21 @@ def join_bid_ask(sides: Mapping[Side, pl.LazyFrame], *, label: str | None = None
         explain_name="omega_pl bid + ask",
         explain_detail=label or "",
     )
+
+
+def _pushed_down(
+    frame: pl.DataFrame,
+    with_columns: list[str] | None,
+    predicate: pl.Expr | None,
+    n_rows: int | None,
+) -> pl.DataFrame:
+    """What an IO source that read ``frame`` whole yields: the predicate,
+    row limit and projection Polars pushed into it, applied in that order."""
+    if predicate is not None:
+        frame = frame.filter(predicate)
+    if n_rows is not None:
+        frame = frame.head(n_rows)
+    return frame if with_columns is None else frame.select(with_columns)
 
 
 def _pair(bid: pl.DataFrame, ask: pl.DataFrame, label: str | None) -> pl.DataFrame:
