@@ -87,68 +87,72 @@ mod tests {
     }
 }
 
-/// How the keys of a sequence of chunks are ordered.
+/// How a sequence of keys (timestamps) is spaced, from one pass over it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Order {
-    /// Every key is greater than the one before.
-    StrictlyIncreasing,
-    /// Non-decreasing, with at least one repeated key.
-    NonDecreasing,
-    /// Some key is smaller than the one before.
-    Unsorted,
+pub struct Spacing {
+    /// How many keys.
+    pub count: usize,
+    /// Gaps between consecutive keys shorter than the `short_below` asked for.
+    pub short: usize,
+    /// The smallest gap (`i64::MAX` for fewer than two keys): `≤ 0` when a
+    /// key repeats or is smaller than the one before.
+    pub min_gap: i64,
 }
 
-/// Classifies the order of the keys in `chunks`, read as one sequence.
-pub fn key_order<'a>(chunks: impl IntoIterator<Item = &'a [i64]>) -> Order {
-    let mut prev: Option<i64> = None;
-    let mut repeated = false;
-    for chunk in chunks {
-        let Some(&first) = chunk.first() else {
-            continue;
-        };
-        if let Some(p) = prev {
-            if first < p {
-                return Order::Unsorted;
-            }
-            repeated |= first == p;
-        }
-        for w in chunk.windows(2) {
-            if let [a, b] = *w {
-                if b < a {
-                    return Order::Unsorted;
-                }
-                repeated |= b == a;
-            }
-        }
-        prev = chunk.last().copied();
+impl Spacing {
+    /// Every key is greater than the one before.
+    pub fn strictly_increasing(&self) -> bool {
+        self.min_gap > 0
     }
-    if repeated {
-        Order::NonDecreasing
-    } else {
-        Order::StrictlyIncreasing
+}
+
+/// The [`Spacing`] of `keys`, gaps counted as short below `short_below`
+/// (gaps saturate at the `i64` range).
+pub fn spacing(keys: impl IntoIterator<Item = i64>, short_below: i64) -> Spacing {
+    let mut out = Spacing {
+        count: 0,
+        short: 0,
+        min_gap: i64::MAX,
+    };
+    let mut last = None::<i64>;
+    for t in keys {
+        if let Some(prev) = last {
+            let gap = t.saturating_sub(prev);
+            out.min_gap = out.min_gap.min(gap);
+            out.short += usize::from(gap < short_below);
+        }
+        last = Some(t);
+        out.count += 1;
     }
+    out
 }
 
 #[cfg(test)]
-mod order_tests {
+mod spacing_tests {
     use super::*;
 
+    /// The keys of `chunks` read as one sequence, as the plugin reads a
+    /// chunked column.
+    fn chunked(chunks: &[&[i64]], short_below: i64) -> Spacing {
+        spacing(chunks.iter().flat_map(|c| c.iter().copied()), short_below)
+    }
+
     #[test]
-    fn classifies_across_chunk_boundaries() {
-        assert_eq!(
-            key_order([&[1, 2][..], &[3][..]]),
-            Order::StrictlyIncreasing
-        );
-        assert_eq!(key_order([&[1, 2][..], &[2, 3][..]]), Order::NonDecreasing);
-        assert_eq!(key_order([&[1, 3][..], &[2][..]]), Order::Unsorted);
-        assert_eq!(key_order([&[2, 1][..]]), Order::Unsorted);
-        assert_eq!(
-            key_order([&[][..], &[5][..], &[][..]]),
-            Order::StrictlyIncreasing
-        );
-        assert_eq!(
-            key_order(std::iter::empty::<&[i64]>()),
-            Order::StrictlyIncreasing
-        );
+    fn order_across_chunk_boundaries() {
+        assert!(chunked(&[&[1, 2], &[3]], 0).strictly_increasing());
+        assert!(!chunked(&[&[1, 2], &[2, 3]], 0).strictly_increasing());
+        assert!(!chunked(&[&[1, 3], &[2]], 0).strictly_increasing());
+        assert!(!chunked(&[&[2, 1]], 0).strictly_increasing());
+        assert!(chunked(&[&[], &[5], &[]], 0).strictly_increasing());
+        assert!(chunked(&[], 0).strictly_increasing());
+    }
+
+    #[test]
+    fn counts_short_gaps_and_the_smallest() {
+        let s = chunked(&[&[0, 60], &[90, 150, 210]], 54);
+        assert_eq!((s.count, s.short, s.min_gap), (5, 1, 30));
+        let s = spacing([i64::MIN, i64::MAX], 0);
+        assert_eq!((s.count, s.min_gap), (2, i64::MAX));
+        assert_eq!(spacing([7], 10).min_gap, i64::MAX);
     }
 }

@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::kernels::buffer::zeroed;
 use crate::kernels::csv::ZoneUse;
-use crate::kernels::dedup::{keep_last_of_runs, key_order, Order};
+use crate::kernels::dedup::{keep_last_of_runs, spacing, Spacing};
 use crate::kernels::sessions::{market_hours_mask as mask_kernel, OffsetTable};
 use crate::kernels::timestamps::parse_timestamp_zoned;
 
@@ -141,14 +141,19 @@ fn keep_last_mask(inputs: &[Series], kwargs: KeepLastKwargs) -> PolarsResult<Ser
     }
     let s = time.to_physical_repr();
     let ca = s.i64().map_err(|_| polars_err!(InvalidOperation: "omega: keep_last_mask expects a Datetime column, got {}", time.dtype()))?;
-    // Common case: unique sorted timestamps. One pass, and an all-true mask
-    // that Polars' filter passes through without copying.
-    if ca.null_count() == 0
-        && key_order(ca.downcast_iter().map(|a| a.values().as_slice())) == Order::StrictlyIncreasing
-    {
-        let kept = ca.downcast_iter().flat_map(|a| a.values().iter().copied());
-        check_kept(kept, &kwargs)?;
-        return Ok(BooleanChunked::full(s.name().clone(), true, ca.len()).into_series());
+    let short_below = short_gap_below(&kwargs);
+    // Common case: unique sorted timestamps. One pass (their order and their
+    // spacing together), and an all-true mask that Polars' filter passes
+    // through without copying.
+    if ca.null_count() == 0 {
+        let all = spacing(
+            ca.downcast_iter().flat_map(|a| a.values().iter().copied()),
+            short_below,
+        );
+        if all.strictly_increasing() {
+            check_spacing(all, &kwargs)?;
+            return Ok(BooleanChunked::full(s.name().clone(), true, ca.len()).into_series());
+        }
     }
     let ca = ca.rechunk();
     let arr = ca.downcast_as_array();
@@ -178,32 +183,28 @@ fn keep_last_mask(inputs: &[Series], kwargs: KeepLastKwargs) -> PolarsResult<Ser
         .iter()
         .zip(&out)
         .filter_map(|(&t, &keep)| keep.then_some(t));
-    check_kept(kept, &kwargs)?;
+    check_spacing(spacing(kept, short_below), &kwargs)?;
     // The mask is packed here, not by BooleanChunked::from_slice (Polars'
     // core is built without optimisation, see plugins/Cargo.toml).
     let mask = arrow::array::BooleanArray::from_slice(&out);
     Ok(BooleanChunked::with_chunk(s.name().clone(), mask).into_series())
 }
 
-/// Checks the kept (sorted, unique) timestamps' spacing against the timeframe.
-fn check_kept(kept: impl Iterator<Item = i64>, kwargs: &KeepLastKwargs) -> PolarsResult<()> {
+/// Gaps shorter than this are short for `kwargs`' timeframe: 0.9 bar (some
+/// jitter in the stamps is fine); none without a timeframe.
+fn short_gap_below(kwargs: &KeepLastKwargs) -> i64 {
     let bar = kwargs.bar_us.filter(|&b| b > 0).unwrap_or(i64::MAX);
-    // A gap is short below 0.9 bar (some jitter in the stamps is fine).
-    let short_below = bar.saturating_mul(9) / 10;
-    let mut count = 0usize;
-    let mut short = 0usize;
-    let mut last = None::<i64>;
-    let mut min_gap = i64::MAX;
-    for t in kept {
-        if let Some(prev) = last {
-            let gap = t.saturating_sub(prev);
-            min_gap = min_gap.min(gap);
-            short += usize::from(gap < short_below);
-        }
-        last = Some(t);
-        count += 1;
-    }
-    let (Some(_), Some(name)) = (kwargs.bar_us.filter(|&b| b > 0), &kwargs.timeframe) else {
+    bar.saturating_mul(9) / 10
+}
+
+/// Checks the kept (sorted, unique) timestamps' spacing against the timeframe.
+fn check_spacing(kept: Spacing, kwargs: &KeepLastKwargs) -> PolarsResult<()> {
+    let Spacing {
+        count,
+        short,
+        min_gap,
+    } = kept;
+    let (Some(bar), Some(name)) = (kwargs.bar_us.filter(|&b| b > 0), &kwargs.timeframe) else {
         return Ok(());
     };
     let gaps = count.saturating_sub(1);
