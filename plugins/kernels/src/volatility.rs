@@ -568,19 +568,18 @@ mod tests {
         assert_eq!(pairwise_sum(&[]), 0.0);
     }
 
+    /// Highs and lows a little above and below the closes `c`, by different
+    /// amounts row to row (gaps where `c` has them).
+    fn highs_lows(c: &[f64]) -> (Vec<f64>, Vec<f64>) {
+        let h = c.iter().enumerate().map(|(i, v)| v + 1e-4 * (i % 7) as f64);
+        let l = c.iter().enumerate().map(|(i, v)| v - 1e-4 * (i % 5) as f64);
+        (h.collect(), l.collect())
+    }
+
     #[test]
     fn atr_blocks_equal_the_row_recursion() {
         let c = crate::momentum::tests::gappy(1500);
-        let h: Vec<f64> = c
-            .iter()
-            .enumerate()
-            .map(|(i, v)| v + 1e-4 * (i % 7) as f64)
-            .collect();
-        let l: Vec<f64> = c
-            .iter()
-            .enumerate()
-            .map(|(i, v)| v - 1e-4 * (i % 5) as f64)
-            .collect();
+        let (h, l) = highs_lows(&c);
         for n in [1500, 1000, 700, 130, 129, 128, 100] {
             let (h, l, c) = (&h[..n], &l[..n], &c[..n]);
             for period in [1, 2, 14, 64] {
@@ -628,16 +627,7 @@ mod tests {
     #[test]
     fn dmi_blocks_equal_the_row_recursion() {
         let c = crate::momentum::tests::gappy(1100);
-        let h: Vec<f64> = c
-            .iter()
-            .enumerate()
-            .map(|(i, v)| v + 1e-4 * (i % 7) as f64)
-            .collect();
-        let l: Vec<f64> = c
-            .iter()
-            .enumerate()
-            .map(|(i, v)| v - 1e-4 * (i % 5) as f64)
-            .collect();
+        let (h, l) = highs_lows(&c);
         let n = c.len();
         for period in [1, 3, 14] {
             let (mut p, mut m, mut a) = (vec![0.0; n], vec![0.0; n], vec![0.0; n]);
