@@ -307,6 +307,17 @@ def test_single_output_methods_match_the_reference(
     assert_series_close(got, expected(h, lo, c, _bar_keys(pkg[tf]["bid"])))
 
 
+def test_sma_equals_pandas_bit_for_bit() -> None:
+    """The engine replays pandas' streaming sum, so ties with a close decide as before."""
+    pkg, _ = gappy_package(3000, seed=11)
+    ind = IndicatorCache(pkg)
+    close = ind.get_df("M5", "bid")["close"]
+    for period in (1, 5, 30):
+        got = ind.sma("M5", "bid", period).to_numpy()
+        want = close.rolling(period).mean().to_numpy()
+        np.testing.assert_array_equal(got, want)  # exact, NaN where pandas has NaN
+
+
 @pytest.mark.parametrize(("name", "args", "expected", "fields"), TUPLED, ids=[s[0] for s in TUPLED])
 def test_tuple_methods_match_the_reference(
     name: str, args: tuple[Any, ...], expected: Callable[..., Any], fields: tuple[str, ...]

@@ -24,6 +24,7 @@ import pandas as pd
 import polars as pl
 
 import omega_pl
+from omega_pl._plugin import plugin_expr, positive_int
 from omega_pl.engine import batch
 from omega_pl.engine.batch import TUPLES
 from omega_pl.engine.package import DataPackage, package_from_frame, side_columns
@@ -328,9 +329,17 @@ class IndicatorCache:
         )
 
     def sma(self, tf: str, price_type: str, period: int) -> pd.Series:
-        """Simple moving average (SPEC 2.3)."""
+        """Simple moving average (SPEC 2.3), equal to pandas' bit for bit.
+
+        ``omega_pl.sma`` sums in independent segments and lands within a few
+        ulp of pandas; here the original's streaming sum is replayed exactly,
+        so a strategy comparing a close with its SMA decides ties as it did.
+        """
         return self._get(
-            ("sma", tf, price_type, period), lambda: omega_pl.sma(CLOSE, _int("period", period))
+            ("sma", tf, price_type, period),
+            lambda: plugin_expr(
+                "sma_streaming", [CLOSE], {"period": positive_int("period", _int("period", period))}
+            ),
         )
 
     def rsi(self, tf: str, price_type: str, period: int = 14) -> pd.Series:

@@ -39,6 +39,7 @@ pub mod filters;
 pub mod missing;
 pub mod momentum;
 pub mod rolling;
+pub mod segmented;
 pub mod sessions;
 pub mod stepwise;
 pub mod talib;

@@ -136,7 +136,10 @@ mod tests {
                     crate::ewm::ewm_mean(x, 2.0 / (p as f64 + 1.0), &mut o),
                     &o,
                 );
-                check("sma", crate::rolling::roll_mean(x, p, &mut o), &o);
+                {
+                    let mut v = Vec::new();
+                    check("sma", crate::segmented::roll_mean(x, p, &mut v), &v);
+                }
                 check("roc", crate::momentum::roc(x, p, &mut o), &o);
                 check("momentum", crate::momentum::momentum(x, p, &mut o), &o);
                 check("dema", crate::momentum::dema(x, p, &mut o), &o);

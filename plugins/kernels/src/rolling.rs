@@ -196,15 +196,22 @@ struct VarState<const FMA: bool> {
 /// the division.
 #[inline(always)]
 fn div_count<const FMA: bool>(d: f64, k: f64, r: Recip) -> f64 {
-    const TINY: f64 = f64::from_bits((1023 - 900) << 52); // 2^-900
-    const HUGE: f64 = f64::from_bits((1023 + 1000) << 52); // 2^1000
     if !FMA {
         d / k
-    } else if d.abs() >= TINY && d.abs() <= HUGE {
-        d.mul_add(r.hi, d * r.lo)
+    } else if by_recip_ok(d) {
+        r.times(d)
     } else {
         divide(d, k)
     }
+}
+
+/// Whether [`Recip::times`] gives `d / k` exactly: `d` is not zero, `NaN`,
+/// nor so small or large that the products could underflow or overflow.
+#[inline(always)]
+pub(crate) fn by_recip_ok(d: f64) -> bool {
+    const TINY: f64 = f64::from_bits((1023 - 900) << 52); // 2^-900
+    const HUGE: f64 = f64::from_bits((1023 + 1000) << 52); // 2^1000
+    d.abs() >= TINY && d.abs() <= HUGE
 }
 
 /// `d / k` out of line, so that [`div_count`] branches to it: as a select,
@@ -218,18 +225,26 @@ fn divide(d: f64, k: f64) -> f64 {
 /// `1/k` as an unevaluated pair `hi + lo` (`hi` correctly rounded, the pair
 /// within `2^-106` relative), for [`div_count`].
 #[derive(Default, Clone, Copy)]
-struct Recip {
+pub(crate) struct Recip {
     hi: f64,
     lo: f64,
 }
 
 impl Recip {
     #[inline]
-    fn new(k: f64) -> Self {
+    pub(crate) fn new(k: f64) -> Self {
         let hi = 1.0 / k;
         // 1 − k·hi is exact in a fused multiply-add (|k·hi − 1| ≤ 2^-53).
         let rem = (-k).mul_add(hi, 1.0);
         Recip { hi, lo: rem / k }
+    }
+
+    /// `d·(hi + lo)` in one fused multiply-add: exactly `d / k` when
+    /// [`by_recip_ok`] (see [`div_count`]); only in code compiled with the
+    /// `fma` feature (elsewhere `mul_add` is a slow libm call).
+    #[inline(always)]
+    pub(crate) fn times(self, d: f64) -> f64 {
+        d.mul_add(self.hi, d * self.lo)
     }
 }
 

@@ -14,7 +14,7 @@ use super::shared::{
 use super::{bar_keys, f64_output, struct_output, with_f64_array, with_f64_input};
 use crate::kernels::buffer::{nan_filled, zeroed};
 use crate::kernels::missing::Missing;
-use crate::kernels::{ewm, filters, momentum, rolling, stepwise, volatility};
+use crate::kernels::{ewm, filters, momentum, rolling, segmented, stepwise, volatility};
 use filters::Garch;
 use volatility::{StdKind, ZMean};
 
@@ -58,9 +58,18 @@ fn ema(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     unary(inputs, |x, out| ewm::ewm_mean(x, a, out))
 }
 
-/// `sma(period)`: SPEC 2.3.
+/// `sma(period)`: SPEC 2.3, summed in independent segments (within a few
+/// ulp of pandas, see `segmented`).
 #[polars_expr(output_type_func=float_type)]
 fn sma(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
+    let period = positive("period", kwargs.period)?;
+    unary_appending(inputs, |x, out| segmented::roll_mean(x, period, out))
+}
+
+/// `sma(period)` as pandas computes it, bit for bit (one streaming
+/// compensated total, Appendix A.1): the engine's `IndicatorCache.sma`.
+#[polars_expr(output_type_func=float_type)]
+fn sma_streaming(inputs: &[Series], kwargs: PeriodKwargs) -> PolarsResult<Series> {
     let period = positive("period", kwargs.period)?;
     unary(inputs, |x, out| rolling::roll_mean(x, period, out))
 }
