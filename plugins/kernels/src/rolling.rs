@@ -626,15 +626,22 @@ pub fn neumaier(values: impl Iterator<Item = f64>) -> f64 {
     sum + comp
 }
 
-dispatch! { ["avx2"]
+dispatch! { ["avx512f", "fma"] const WIDE;
 /// Plain two-pass std of SPEC §3.4 (the original's Rust port): for complete
 /// windows (no `NaN`), left-to-right mean, then left-to-right squared
 /// deviations over `w − ddof`. Callers validate `w > ddof`.
 pub fn rolling_std_two_pass(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) -> Missing {
     // Rows computed in lockstep: the left-to-right sums of different rows are
     // independent chains, which the compiler packs into vector registers
-    // (four AVX registers for 16 rows; 32 or 64 rows measured no faster).
-    const L: usize = 16;
+    // (four 512-bit registers for 32 rows).
+    const L: usize = 32;
+    // The block's divisions through reciprocals (same quotients, see
+    // `div_count`): vector division is slow.
+    let (by_w, by_dof) = if WIDE && w > ddof {
+        (Recip::new(w as f64), Recip::new((w - ddof) as f64))
+    } else {
+        (Recip::default(), Recip::default())
+    };
     let complete_from = |t: usize, last_nan: Option<usize>| w > ddof && complete_window(t, w, last_nan);
     let mut watch = Watch::default();
     // last_nan: the last NaN at or before t.
@@ -650,7 +657,7 @@ pub fn rolling_std_two_pass(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) -
                     s[l] += row[l];
                 }
             }
-            let mean = s.map(|v| v / w as f64);
+            let mean = quotients::<WIDE, L>(s, w as f64, by_w);
             let mut ss = [0.0f64; L];
             for j in 0..w {
                 let row = lanes::<L>(span, j);
@@ -659,9 +666,10 @@ pub fn rolling_std_two_pass(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) -
                     ss[l] += d * d;
                 }
             }
+            let var = quotients::<WIDE, L>(ss, (w - ddof) as f64, by_dof);
             let block = &mut out[t..t + L];
-            for (o, v) in block.iter_mut().zip(ss) {
-                *o = (v / (w - ddof) as f64).sqrt();
+            for (o, v) in block.iter_mut().zip(var) {
+                *o = v.sqrt();
             }
             watch.see_all(block);
             t += L;
@@ -692,6 +700,25 @@ pub fn rolling_std_two_pass(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) -
     watch.see_all(&out[t..]);
     watch.report()
 }
+}
+
+/// `v / k` for each lane: through the reciprocal `r` of `k` when `FMA`
+/// (code compiled with the `fma` feature) and every lane allows it
+/// ([`by_recip_ok`]), which gives the same quotients; else by division.
+#[inline(always)]
+fn quotients<const FMA: bool, const L: usize>(v: [f64; L], k: f64, r: Recip) -> [f64; L] {
+    // Loops, not `array::map`: the compiler left `map` on 32 lanes out of line.
+    let mut q = v;
+    if FMA && v.iter().fold(true, |ok, &d| ok & by_recip_ok(d)) {
+        for d in &mut q {
+            *d = r.times(*d);
+        }
+    } else {
+        for d in &mut q {
+            *d /= k;
+        }
+    }
+    q
 }
 
 /// `L` consecutive values of `x` from `at`, as an array (the compiler then
