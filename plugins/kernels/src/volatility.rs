@@ -367,11 +367,22 @@ fn bollinger_streaming(c: &[f64], period: usize, k: f64, out: Bands<'_>) -> [Mis
 }
 }
 
+/// Rows [`BandWriter`] holds before it writes them out (a block of rows
+/// arrives whole within one aligned stretch of this many).
+const BAND_ROWS: usize = 512;
+
 /// Appends bands from means and stds (rows in order), watching for `NaN`.
+///
+/// Rows are kept in two small arrays until their block ends, then the three
+/// bands of the block are written in one vectorised pass: pushed row by row,
+/// the three vectors' lengths went through memory on every row, which
+/// stalled the streaming std's loop.
 struct BandWriter<'a> {
     k: f64,
     out: Bands<'a>,
     watch: [Watch; 3],
+    means: [f64; BAND_ROWS],
+    stds: [f64; BAND_ROWS],
 }
 
 impl<'a> BandWriter<'a> {
@@ -380,14 +391,16 @@ impl<'a> BandWriter<'a> {
             k,
             out,
             watch: Default::default(),
+            means: [0.0; BAND_ROWS],
+            stds: [0.0; BAND_ROWS],
         }
     }
 
     /// Bands from columns of means and stds.
     fn write(&mut self, means: &[f64], stds: &[f64]) {
         for (first, (means, stds)) in (0..)
-            .step_by(512)
-            .zip(means.chunks(512).zip(stds.chunks(512)))
+            .step_by(BAND_ROWS)
+            .zip(means.chunks(BAND_ROWS).zip(stds.chunks(BAND_ROWS)))
         {
             for (i, (&m, &s)) in means.iter().zip(stds).enumerate() {
                 self.row(first + i, m, s);
@@ -404,19 +417,20 @@ impl<'a> BandWriter<'a> {
 impl MeanStdSink for BandWriter<'_> {
     #[inline(always)]
     fn row(&mut self, t: usize, mean: f64, sd: f64) {
-        let k = self.k;
-        let (upper, middle, lower) = &mut self.out;
-        debug_assert_eq!(t, middle.len(), "rows arrive in order");
-        // Written as they come (the stores drain while the caller's serial
-        // chains wait), watched a block at a time.
-        upper.push(mean + k * sd);
-        middle.push(mean);
-        lower.push(mean - k * sd);
+        self.means[t % BAND_ROWS] = mean;
+        self.stds[t % BAND_ROWS] = sd;
     }
 
     #[inline(always)]
     fn block(&mut self, rows: std::ops::Range<usize>) {
-        let (upper, middle, lower) = &self.out;
+        let (k, (upper, middle, lower)) = (self.k, &mut self.out);
+        debug_assert_eq!(rows.start, middle.len(), "blocks arrive in order");
+        let at = rows.start % BAND_ROWS;
+        let held = at..at + rows.len();
+        let (means, stds) = (&self.means[held.clone()], &self.stds[held]);
+        upper.extend(means.iter().zip(stds).map(|(m, sd)| m + k * sd));
+        middle.extend_from_slice(means);
+        lower.extend(means.iter().zip(stds).map(|(m, sd)| m - k * sd));
         for (w, v) in self.watch.iter_mut().zip([&**upper, &**middle, &**lower]) {
             w.see_all(v.get(rows.clone()).unwrap_or_default());
         }
