@@ -224,7 +224,10 @@ CATALOG: tuple[Indicator, ...] = (
         CLOSE,
         (_period(PERIOD_DOC),),
         body="Null for the first ``period − 1`` rows and for every window that "
-        "touches a missing value.",
+        "touches a missing value. Summed in independent segments of rows (SPEC P2 "
+        "allows any accurate summation): within 4 ulp of pandas' "
+        "``rolling(period).mean()``; ``omega_pl.engine.IndicatorCache.sma`` "
+        "replays pandas' streaming sum bit for bit.",
         talib=Talib("SMA", {"period": 1}, ("period",)),
         cost=2.0,
         example=Example("3", "[None, None, 1.1006, 1.1012, 1.1014, 1.1023, 1.1025, 1.1033]"),
