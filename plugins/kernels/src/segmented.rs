@@ -93,10 +93,14 @@ impl<const L: usize> Acc<L> {
     }
 
     /// Adds the next row's value of each lane (a missing one is skipped,
-    /// but ends the run of identical values). `CLEAN`: the caller knows every
-    /// value is present (the same results, without the selects).
+    /// but ends the run of identical values).
+    ///
+    /// The two flags leave out bookkeeping a caller knows to be idle, with
+    /// the same results: `CLEAN`, every value is present (no selects, no
+    /// count of present values); `!SIGNED`, no value has its sign bit set
+    /// (no count of negative values).
     #[inline(always)]
-    fn add<const CLEAN: bool>(&mut self, v: [f64; L]) {
+    fn add<const CLEAN: bool, const SIGNED: bool>(&mut self, v: [f64; L]) {
         for l in 0..L {
             let (v, present) = (v[l], CLEAN || v[l].is_finite());
             let y = v - self.comp_add[l];
@@ -104,12 +108,16 @@ impl<const L: usize> Acc<L> {
             let c = (s - self.total[l]) - y;
             self.total[l] = if present { s } else { self.total[l] };
             self.comp_add[l] = if present { c } else { self.comp_add[l] };
-            self.k[l] += if present { 1.0 } else { 0.0 };
-            self.negatives[l] += if present & v.is_sign_negative() {
-                1.0
-            } else {
-                0.0
-            };
+            if !CLEAN {
+                self.k[l] += if present { 1.0 } else { 0.0 };
+            }
+            if SIGNED {
+                self.negatives[l] += if present & v.is_sign_negative() {
+                    1.0
+                } else {
+                    0.0
+                };
+            }
             self.run[l] = if v == self.last[l] {
                 self.run[l] + 1.0
             } else {
@@ -120,22 +128,28 @@ impl<const L: usize> Acc<L> {
     }
 
     /// Removes the value leaving each lane's window (a missing one was never
-    /// added). `CLEAN` as for [`Acc::add`].
+    /// added). Flags as for [`Acc::add`].
     #[inline(always)]
-    fn remove<const CLEAN: bool>(&mut self, v: [f64; L]) {
+    fn remove<const CLEAN: bool, const SIGNED: bool>(&mut self, v: [f64; L]) {
         for l in 0..L {
             let (v, present) = (v[l], CLEAN || v[l].is_finite());
-            let y = -v - self.comp_rem[l];
-            let s = self.total[l] + y;
-            let c = (s - self.total[l]) - y;
+            // A.1's `y = −v − c⁻` is `−(v + c⁻)` to the bit (rounding is
+            // symmetric), so the sum subtracts `v + c⁻` and no negation runs.
+            let y = v + self.comp_rem[l];
+            let s = self.total[l] - y;
+            let c = (s - self.total[l]) + y;
             self.total[l] = if present { s } else { self.total[l] };
             self.comp_rem[l] = if present { c } else { self.comp_rem[l] };
-            self.k[l] -= if present { 1.0 } else { 0.0 };
-            self.negatives[l] -= if present & v.is_sign_negative() {
-                1.0
-            } else {
-                0.0
-            };
+            if !CLEAN {
+                self.k[l] -= if present { 1.0 } else { 0.0 };
+            }
+            if SIGNED {
+                self.negatives[l] -= if present & v.is_sign_negative() {
+                    1.0
+                } else {
+                    0.0
+                };
+            }
         }
     }
 
@@ -143,9 +157,14 @@ impl<const L: usize> Acc<L> {
     /// all `w` values are present. With `FMA` (code compiled with the `fma`
     /// feature), the totals are divided by `w` through its reciprocal `r`,
     /// which gives the same quotients (see `rolling::div_count`) at a
-    /// fraction of a vector division's cost.
+    /// fraction of a vector division's cost. Flags as for [`Acc::add`] (with
+    /// `CLEAN`, the caller also knows the windows are full).
     #[inline(always)]
-    fn mean<const FMA: bool>(&self, w: f64, r: Recip) -> [f64; L] {
+    fn mean<const CLEAN: bool, const SIGNED: bool, const FMA: bool>(
+        &self,
+        w: f64,
+        r: Recip,
+    ) -> [f64; L] {
         let q: [f64; L] = if FMA && self.total.iter().fold(true, |ok, &t| ok & by_recip_ok(t)) {
             self.total.map(|t| r.times(t))
         } else {
@@ -154,11 +173,16 @@ impl<const L: usize> Acc<L> {
         let mut out = [0.0; L];
         for l in 0..L {
             // Selects, not an if-else chain, so that the lanes vectorise.
-            let neg = self.negatives[l];
-            let sign_residue = (neg == 0.0) & (q[l] < 0.0) | (neg == w) & (q[l] > 0.0);
+            let sign_residue = if SIGNED {
+                let neg = self.negatives[l];
+                (neg == 0.0) & (q[l] < 0.0) | (neg == w) & (q[l] > 0.0)
+            } else {
+                // No negative value: A.1's first case, and never its second.
+                q[l] < 0.0
+            };
             let m = if sign_residue { 0.0 } else { q[l] };
             let m = if self.run[l] >= w { self.last[l] } else { m };
-            out[l] = if self.k[l] < w { f64::NAN } else { m };
+            out[l] = if !CLEAN && self.k[l] < w { f64::NAN } else { m };
         }
         out
     }
@@ -181,15 +205,15 @@ fn segment<const FMA: bool>(
         Recip::default()
     };
     for &v in &x[start.saturating_sub(w)..start] {
-        acc.add::<false>([v]);
+        acc.add::<false, true>([v]);
     }
     let mut nans = 0;
     for t in start..end {
         if t >= w {
-            acc.remove::<false>([x[t - w]]);
+            acc.remove::<false, true>([x[t - w]]);
         }
-        acc.add::<false>([x[t]]);
-        let [m] = acc.mean::<FMA>(w as f64, r);
+        acc.add::<false, true>([x[t]]);
+        let [m] = acc.mean::<false, true, FMA>(w as f64, r);
         nans += usize::from(m.is_nan());
         out.push(m);
     }
@@ -228,20 +252,23 @@ fn lanes<const FMA: bool>(
         &x[first - w..first + seg]
     });
     scratch.input.resize((w + seg) * LANES, 0.0);
-    let mut clean = true;
+    let (mut clean, mut signed) = (true, false);
     for (j, row) in scratch.input.chunks_exact_mut(LANES).enumerate() {
         for l in 0..LANES {
             row[l] = src[l][j];
             clean &= row[l].is_finite();
+            signed |= row[l].is_sign_negative();
         }
     }
     scratch.results.resize(seg * LANES, 0.0);
     // With every value of the group and of the windows before it present
-    // (the usual case), the lanes skip the checks for missing values.
-    let nans = if clean {
-        interleaved::<true, FMA>(&scratch.input, w, &mut scratch.results)
-    } else {
-        interleaved::<false, FMA>(&scratch.input, w, &mut scratch.results)
+    // and not negative (the usual case for prices), the lanes skip the
+    // bookkeeping for missing and negative values.
+    let (input, results) = (&scratch.input, &mut scratch.results);
+    let nans = match (clean, signed) {
+        (true, false) => interleaved::<true, false, FMA>(input, w, results),
+        (true, true) => interleaved::<true, true, FMA>(input, w, results),
+        (false, _) => interleaved::<false, true, FMA>(input, w, results),
     };
     for l in 0..LANES {
         out.extend(scratch.results.chunks_exact(LANES).map(|v| v[l]));
@@ -251,9 +278,9 @@ fn lanes<const FMA: bool>(
 
 /// The lanes' rows over lane-interleaved `input` (`w` rows before the
 /// segments, then theirs) into lane-interleaved `results`; returns how many
-/// are `NaN`. `CLEAN`: no value of `input` is missing.
+/// are `NaN`. Flags as for [`Acc::add`], for all of `input`.
 #[inline(always)]
-fn interleaved<const CLEAN: bool, const FMA: bool>(
+fn interleaved<const CLEAN: bool, const SIGNED: bool, const FMA: bool>(
     input: &[f64],
     w: usize,
     results: &mut [f64],
@@ -261,7 +288,7 @@ fn interleaved<const CLEAN: bool, const FMA: bool>(
     let mut acc = Acc::<LANES>::new();
     let (before, body) = input.split_at(w * LANES);
     for v in before.chunks_exact(LANES) {
-        acc.add::<CLEAN>(lane_values(v));
+        acc.add::<CLEAN, SIGNED>(lane_values(v));
     }
     let wf = w as f64;
     let r = if FMA {
@@ -275,15 +302,28 @@ fn interleaved<const CLEAN: bool, const FMA: bool>(
         .zip(body.chunks_exact(LANES))
         .zip(results.chunks_exact_mut(LANES))
     {
-        acc.remove::<CLEAN>(lane_values(leave));
-        acc.add::<CLEAN>(lane_values(enter));
-        let m = acc.mean::<FMA>(wf, r);
+        acc.remove::<CLEAN, SIGNED>(lane_values(leave));
+        acc.add::<CLEAN, SIGNED>(lane_values(enter));
+        let m = acc.mean::<CLEAN, SIGNED, FMA>(wf, r);
         done.copy_from_slice(&m);
-        for l in 0..LANES {
-            nans[l] += if m[l].is_nan() { 1.0 } else { 0.0 };
+        if !CLEAN {
+            for l in 0..LANES {
+                nans[l] += if m[l].is_nan() { 1.0 } else { 0.0 };
+            }
         }
     }
-    nans.iter().sum::<f64>() as usize
+    if CLEAN {
+        // Present values give a `NaN` mean only through a total that
+        // overflowed, and a total that left the finite numbers never comes
+        // back (inf, then inf − inf): finite totals at the end mean none.
+        if acc.total.iter().all(|t| t.is_finite()) {
+            0
+        } else {
+            results.iter().filter(|m| m.is_nan()).count()
+        }
+    } else {
+        nans.iter().sum::<f64>() as usize
+    }
 }
 
 /// One lane-interleaved row.
@@ -392,6 +432,51 @@ mod tests {
                 "n {n}"
             );
         }
+    }
+
+    #[test]
+    fn overflowing_totals_and_negative_groups_match_one_segment_at_a_time() {
+        let w = 3;
+        let seg = segment_len(w);
+        let n = LANES * seg * 2 + seg + 5;
+        let one_at_a_time = |x: &[f64]| {
+            let mut one = Vec::new();
+            let mut start = 0;
+            while start < x.len() {
+                let end = (start + seg).min(x.len());
+                segment::<false>(x, w, start, end, &mut one);
+                start = end;
+            }
+            one
+        };
+        let bits = |v: &[f64]| v.iter().map(|v| v.to_bits()).collect::<Vec<_>>();
+        // Present values whose totals overflow inside a clean group.
+        let huge: Vec<f64> = (0..n)
+            .map(|i| {
+                if (5 * seg..5 * seg + 4).contains(&i) {
+                    1e308
+                } else {
+                    1.0
+                }
+            })
+            .collect();
+        let (got, m) = run(&huge, w);
+        assert!(m.interior && got[5 * seg + 3] == 1e308 && got[5 * seg + 4].is_nan());
+        // The lane's total stays NaN; only identical windows give values.
+        assert!(got[5 * seg + 5].is_nan() && got[6 * seg - 1] == 1.0 && got[6 * seg] == 1.0);
+        assert_eq!(bits(&got), bits(&one_at_a_time(&huge)));
+        // Signed values (and −0.0) in clean groups.
+        let signed: Vec<f64> = series(n, 4)
+            .iter()
+            .enumerate()
+            .map(|(i, v)| match i % 7 {
+                0 => -0.0,
+                _ if v.is_finite() => v - 1.1,
+                _ => 0.5,
+            })
+            .collect();
+        let (got, _) = run(&signed, w);
+        assert_eq!(bits(&got), bits(&one_at_a_time(&signed)));
     }
 
     #[test]
