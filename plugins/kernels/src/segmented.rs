@@ -228,6 +228,8 @@ struct Scratch {
     input: Vec<f64>,
     /// The results, lane-interleaved the same way.
     results: Vec<f64>,
+    /// The results in row order.
+    rows: Vec<f64>,
 }
 
 /// The `LANES` segments of `seg` rows from `start` (`start ≥ w`), one per
@@ -251,9 +253,35 @@ fn lanes<const FMA: bool>(
         let first = start + l * seg;
         &x[first - w..first + seg]
     });
-    scratch.input.resize((w + seg) * LANES, 0.0);
+    let span = w + seg;
+    scratch.input.resize(span * LANES, 0.0);
     let (mut clean, mut signed) = (true, false);
-    for (j, row) in scratch.input.chunks_exact_mut(LANES).enumerate() {
+    // Eight rows of the eight lanes at a time, transposed in registers
+    // (element by element, the compiler gathered and scattered).
+    let tiled = span - span % LANES;
+    for (j, rows) in (0..tiled)
+        .step_by(LANES)
+        .zip(scratch.input.chunks_exact_mut(LANES * LANES))
+    {
+        let tile: [[f64; LANES]; LANES] = std::array::from_fn(|l| {
+            src[l][j..j + LANES]
+                .try_into()
+                .expect("LANES values per lane")
+        });
+        for (row, values) in rows.chunks_exact_mut(LANES).zip(transpose(&tile)) {
+            row.copy_from_slice(&values);
+            for v in values {
+                clean &= v.is_finite();
+                signed |= v.is_sign_negative();
+            }
+        }
+    }
+    for (j, row) in scratch
+        .input
+        .chunks_exact_mut(LANES)
+        .enumerate()
+        .skip(tiled)
+    {
         for l in 0..LANES {
             row[l] = src[l][j];
             clean &= row[l].is_finite();
@@ -270,10 +298,27 @@ fn lanes<const FMA: bool>(
         (true, true) => interleaved::<true, true, FMA>(input, w, results),
         (false, _) => interleaved::<false, true, FMA>(input, w, results),
     };
-    for l in 0..LANES {
-        out.extend(scratch.results.chunks_exact(LANES).map(|v| v[l]));
+    // Back to row order, eight steps of the eight lanes at a time (`seg` is
+    // a multiple of eight).
+    scratch.rows.resize(seg * LANES, 0.0);
+    for (i, tile) in (0..seg)
+        .step_by(LANES)
+        .zip(scratch.results.chunks_exact(LANES * LANES))
+    {
+        let tile: [[f64; LANES]; LANES] =
+            std::array::from_fn(|s| lane_values(&tile[s * LANES..(s + 1) * LANES]));
+        for (l, values) in transpose(&tile).iter().enumerate() {
+            scratch.rows[l * seg + i..l * seg + i + LANES].copy_from_slice(values);
+        }
     }
+    out.extend_from_slice(&scratch.rows);
     nans
+}
+
+/// The transpose of an 8 × 8 tile.
+#[inline(always)]
+fn transpose(t: &[[f64; LANES]; LANES]) -> [[f64; LANES]; LANES] {
+    std::array::from_fn(|i| std::array::from_fn(|j| t[j][i]))
 }
 
 /// The lanes' rows over lane-interleaved `input` (`w` rows before the
