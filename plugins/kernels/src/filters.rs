@@ -292,16 +292,22 @@ fn returns(c: &[f64], g: &Garch, ffill: bool, out: &mut [f64]) {
 }
 
 /// `GARCH_VOLATILITY` of SPEC 2.16: one-step-ahead σ in return units.
-pub fn garch_volatility(c: &[f64], g: &Garch, out: &mut [f64]) {
-    out.fill(f64::NAN);
+///
+/// Returns where it wrote `NaN`, so that the caller need not search.
+pub fn garch_volatility(c: &[f64], g: &Garch, out: &mut [f64]) -> Missing {
     if g.alpha + g.beta >= 1.0 {
-        return;
+        out.fill(f64::NAN);
+        return Missing::all(out.len());
     }
     let mut ret = zeroed(c.len());
     returns(c, g, !g.log_returns, &mut ret);
     // An infinite return counts as the first one here (SPEC 2.16).
-    if let Some(f) = ret.iter().position(|v| !v.is_nan()) {
-        garch_sigma(&ret, f, g, out);
+    match ret.iter().position(|v| !v.is_nan()) {
+        Some(f) => garch_sigma(&ret, f, g, out),
+        None => {
+            out.fill(f64::NAN);
+            Missing::all(out.len())
+        }
     }
 }
 
@@ -325,9 +331,10 @@ pub fn garch_volatility_window(c: &[f64], g: &Garch, out: &mut [f64]) {
 }
 
 /// The GARCH recursion of SPEC 2.16 over returns `ret` (`NaN` = none) from
-/// the first counted one, `f`, writing σ from `f + min_periods` on.
-fn garch_sigma(ret: &[f64], f: usize, g: &Garch, out: &mut [f64]) {
-    let n = ret.len();
+/// the first counted one, `f`, writing σ from `f + min_periods` on and `NaN`
+/// before; returns where it wrote `NaN`.
+fn garch_sigma(ret: &[f64], f: usize, g: &Garch, out: &mut [f64]) -> Missing {
+    let n = ret.len().min(out.len());
     let mut st = GarchState::start(ret, f, g, 2000);
     let mut first_valid = f.saturating_add(g.min_periods.max(0) as usize);
     if let Some(k) = g.estimate_window {
@@ -340,18 +347,27 @@ fn garch_sigma(ret: &[f64], f: usize, g: &Garch, out: &mut [f64]) {
             .nth(k.max(1) - 1)
         {
             Some((j, _)) => first_valid = first_valid.max(f + j),
-            None => return,
+            None => {
+                out.fill(f64::NAN);
+                return Missing::all(out.len());
+            }
         }
     }
-    if first_valid == f {
+    out[..first_valid.min(n)].fill(f64::NAN);
+    let mut watch = Watch::default();
+    watch.see_missing(first_valid.min(n));
+    if first_valid == f && f < n {
         out[f] = st.v.sqrt() / g.scale;
+        watch.see(out[f]);
     }
     for t in f + 1..n {
         let v = st.step(ret[t]);
         if t >= first_valid {
             out[t] = v.sqrt() / g.scale;
+            watch.see(out[t]);
         }
     }
+    watch.report()
 }
 
 /// `KALMAN_GARCH_ZSCORE` of SPEC 2.17.

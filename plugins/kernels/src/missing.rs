@@ -86,6 +86,15 @@ impl Watch {
         self.rows += rows;
     }
 
+    /// Records the next `rows` outputs, which the caller knows are all `NaN`.
+    #[inline]
+    pub fn see_missing(&mut self, rows: usize) {
+        if self.first_value.is_some() {
+            self.interior |= rows > 0;
+        }
+        self.rows += rows;
+    }
+
     /// The report for the rows seen.
     pub fn report(&self) -> Missing {
         Missing {
@@ -161,6 +170,14 @@ mod tests {
                     crate::filters::kalman_mean(x, 0.01, 1.0, true, &mut o),
                     &o,
                 );
+                for (min_periods, estimate_window) in [(p as i64, None), (0, Some(p)), (-1, None)] {
+                    let g = crate::filters::Garch {
+                        min_periods,
+                        estimate_window,
+                        ..Default::default()
+                    };
+                    check("garch", crate::filters::garch_volatility(x, &g, &mut o), &o);
+                }
                 if p > 1 {
                     check(
                         "two-pass std",
