@@ -67,27 +67,67 @@ pub fn is_open_local(t_us: i64, offset_us: i64) -> bool {
     (OPEN_US..CLOSE_US).contains(&pos)
 }
 
-/// Writes the market-hours mask of the UTC instants `ts_us` into `out`.
+/// Writes the market-hours mask of the UTC instants `ts_us` into `out` as
+/// bits, least significant first (Arrow's layout): row `i` is bit `i % 8` of
+/// byte `i / 8`; `out` holds `ts_us.len().div_ceil(8)` bytes (bits past the
+/// last row are left clear).
 ///
-/// Sorted input costs one comparison per row (the current offset segment is
-/// remembered); unsorted input falls back to a binary search per jump.
-pub fn market_hours_mask(ts_us: &[i64], table: OffsetTable<'_>, out: &mut [bool]) {
-    debug_assert_eq!(ts_us.len(), out.len());
-    let tr = table.transitions_us;
-    let mut seg = 0usize;
-    let (mut lo, mut hi) = bounds(tr, seg);
-    // A validated table has an offset for every segment; an invalid one reads as UTC.
-    let offset_of = |seg: usize| table.offsets_us.get(seg).copied().unwrap_or(0);
-    let mut offset = offset_of(seg);
-    for (t, o) in ts_us.iter().zip(out.iter_mut()) {
-        let t = *t;
-        if t < lo || t >= hi {
-            seg = table.segment(t);
-            (lo, hi) = bounds(tr, seg);
-            offset = offset_of(seg);
+/// The answer is constant between two instants where the session opens or
+/// closes, or the zone's offset changes: the kernel keeps that stretch, and
+/// eight rows inside it cost two vector comparisons and one byte (sorted
+/// candles leave it about twice a week). A row outside it finds its own
+/// stretch (a binary search in the offset table, then [`is_open_local`] and
+/// the distances to the next weekly boundaries), so unsorted input is
+/// correct too, only slower.
+pub fn market_hours_mask(ts_us: &[i64], table: OffsetTable<'_>, out: &mut [u8]) {
+    debug_assert_eq!(out.len(), ts_us.len().div_ceil(8));
+    // The stretch [lo, hi) around the last row looked up, and its answer.
+    let (mut lo, mut hi, mut open) = (0i64, 0i64, false);
+    for (eight, byte) in ts_us.chunks(8).zip(out.iter_mut()) {
+        if eight.len() == 8
+            && eight
+                .iter()
+                .fold(true, |inside, &t| inside & (t >= lo) & (t < hi))
+        {
+            *byte = if open { 0xff } else { 0 };
+            continue;
         }
-        *o = is_open_local(t, offset);
+        let mut bits = 0u8;
+        for (i, &t) in eight.iter().enumerate() {
+            if t < lo || t >= hi {
+                (lo, hi, open) = stretch(t, table);
+            }
+            bits |= u8::from(open) << i;
+        }
+        *byte = bits;
     }
+}
+
+/// The half-open UTC stretch around `t` over which the mask does not change
+/// (within one offset segment and one open or closed spell), and the mask.
+fn stretch(t: i64, table: OffsetTable<'_>) -> (i64, i64, bool) {
+    let seg = table.segment(t);
+    let (seg_lo, seg_hi) = bounds(table.transitions_us, seg);
+    // A validated table has an offset for every segment; an invalid one reads as UTC.
+    let offset = table.offsets_us.get(seg).copied().unwrap_or(0);
+    let open = is_open_local(t, offset);
+    // The position in the local week, as `is_open_local` computes it.
+    let shift = (offset.rem_euclid(US_PER_WEEK) + US_PER_WEEK - MONDAY_ORIGIN_US) % US_PER_WEEK;
+    let pos = (t.rem_euclid(US_PER_WEEK) + shift) % US_PER_WEEK;
+    // Where the current spell started and ends, as offsets from the week's
+    // start (in i128: near the ends of i64 they leave its range).
+    let (from, to) = if open {
+        (OPEN_US, CLOSE_US)
+    } else if pos < OPEN_US {
+        (CLOSE_US - US_PER_WEEK, OPEN_US)
+    } else {
+        (CLOSE_US, US_PER_WEEK + OPEN_US)
+    };
+    let week_start = i128::from(t) - i128::from(pos);
+    let clamp = |v: i128| i64::try_from(v).unwrap_or(if v < 0 { i64::MIN } else { i64::MAX });
+    let lo = clamp(week_start + i128::from(from)).max(seg_lo);
+    let hi = clamp(week_start + i128::from(to)).min(seg_hi);
+    (lo, hi, open)
 }
 
 /// The half-open UTC interval `[lo, hi)` in which segment `seg` applies.
@@ -111,6 +151,23 @@ mod tests {
 
     /// 2025-04-06 00:00 UTC (a Sunday) in epoch microseconds.
     const SUN_2025_04_06: i64 = 1_743_897_600_000_000;
+
+    /// The mask as one `bool` per row.
+    fn mask(ts: &[i64], table: OffsetTable<'_>) -> Vec<bool> {
+        let mut out = vec![0xa5u8; ts.len().div_ceil(8)];
+        market_hours_mask(ts, table, &mut out);
+        let rest = ts.len() % 8;
+        if rest > 0 {
+            assert_eq!(
+                out.last().map(|b| b >> rest),
+                Some(0),
+                "bits past the last row are clear"
+            );
+        }
+        (0..ts.len())
+            .map(|i| out[i / 8] >> (i % 8) & 1 == 1)
+            .collect()
+    }
 
     #[test]
     fn weekly_boundaries_in_aedt() {
@@ -152,9 +209,50 @@ mod tests {
         let before = SUN_2025_04_06 - 7 * D + 20 * H; // Sunday 20:00 UTC in AEDT: open
         let after = SUN_2025_04_06 + 7 * D + 20 * H; // Sunday 20:00 UTC in AEST: closed
         let ts = [before, after, before, after, i64::MIN + 1, i64::MAX - 1];
-        let mut out = vec![false; ts.len()];
-        market_hours_mask(&ts, table, &mut out);
-        assert_eq!(&out[..4], &[true, false, true, false]);
+        assert_eq!(&mask(&ts, table)[..4], &[true, false, true, false]);
+    }
+
+    #[test]
+    fn stretches_agree_with_the_rule_row_by_row() {
+        // Sydney-like transitions every ~half year, instants around them and
+        // around the weekly boundaries, sorted and shuffled, and the extremes.
+        let base = SUN_2025_04_06 - 400 * D;
+        let tr: Vec<i64> = (0..5).map(|k| base + k * 182 * D + 16 * H).collect();
+        let offs: Vec<i64> = (0..6)
+            .map(|k| if k % 2 == 0 { 11 * H } else { 10 * H })
+            .collect();
+        let table = OffsetTable {
+            transitions_us: &tr,
+            offsets_us: &offs,
+        };
+        table.validate().unwrap();
+        let mut ts: Vec<i64> = (0..200_000)
+            .map(|k| base - 3 * D + k * 17 * 60_000_000 + k % 7)
+            .collect();
+        for &b in &tr {
+            ts.extend((-3..=3).map(|d| b + d));
+        }
+        ts.extend([i64::MIN, i64::MIN + 1, i64::MAX - 1, i64::MAX, -1, 0, 1]);
+        let want = |ts: &[i64]| -> Vec<bool> {
+            ts.iter()
+                .map(|&t| is_open_local(t, offs[table.segment(t)]))
+                .collect()
+        };
+        let mut sorted = ts.clone();
+        sorted.sort_unstable();
+        let mut s = 0x9e37_79b9_7f4a_7c15u64;
+        let mut shuffled = ts.clone();
+        for i in (1..shuffled.len()).rev() {
+            s ^= s << 13;
+            s ^= s >> 7;
+            s ^= s << 17;
+            shuffled.swap(i, (s % (i as u64 + 1)) as usize);
+        }
+        for ts in [ts, sorted, shuffled] {
+            for n in [ts.len(), 1, 7, 8, 9, 1000] {
+                assert_eq!(mask(&ts[..n], table), want(&ts[..n]));
+            }
+        }
     }
 
     #[test]
@@ -177,8 +275,6 @@ mod tests {
             transitions_us: &[],
             offsets_us: &[0],
         };
-        let mut out: Vec<bool> = vec![];
-        market_hours_mask(&[], table, &mut out);
-        assert!(out.is_empty());
+        assert!(mask(&[], table).is_empty());
     }
 }

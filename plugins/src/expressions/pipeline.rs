@@ -34,9 +34,9 @@ fn market_hours_mask(inputs: &[Series], kwargs: MaskKwargs) -> PolarsResult<Seri
     )?;
     let mut chunks = Vec::with_capacity(ca.chunks().len());
     for arr in ca.downcast_iter() {
-        let mut out = zeroed(arr.len());
-        mask_kernel(arr.values(), table, &mut out);
-        let values: arrow::bitmap::Bitmap = out.into_iter().collect();
+        let mut bits = vec![0u8; arr.len().div_ceil(8)];
+        mask_kernel(arr.values(), table, &mut bits);
+        let values = arrow::bitmap::Bitmap::from_u8_vec(bits, arr.len());
         chunks.push(arrow::array::BooleanArray::new(
             arrow::datatypes::ArrowDataType::Boolean,
             values,
