@@ -41,7 +41,7 @@ from omega_pl.errors import (
     format_names,
 )
 from omega_pl.sessions import daily_clean_mask, market_hours_mask
-from omega_pl.timeframes import OHLCV, Timeframe, floor_time
+from omega_pl.timeframes import OHLCV, Timeframe
 
 __all__ = [
     "CANDLE_SCHEMA",
@@ -867,8 +867,19 @@ def _scan_candles(
         lf = lf.filter(daily_clean_mask("time") | no_time)
     lf = _sorted_unique(lf, str(path), tf)
     if normalize and tf is not None and tf.unit != "W":
-        lf = lf.with_columns(floor_time("time", tf))
+        lf = lf.with_columns(_floor_utc_time(tf))
     return lf
+
+
+def _floor_utc_time(tf: Timeframe) -> pl.Expr:
+    """``floor_time("time", tf)`` for the loaders' UTC µs column.
+
+    The same instants (a fixed bar length on UTC instants, epoch-anchored),
+    but a file already on its grid, the usual case, is checked in one pass
+    and passed through without building a new column.
+    """
+    bar_us = tf.minutes * 60_000_000
+    return plugin_expr("floor_to_grid", [pl.col("time")], {"bar_us": bar_us}, elementwise=True)
 
 
 def candle_files(

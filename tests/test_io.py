@@ -6,6 +6,7 @@ import warnings
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
+import numpy as np
 import polars as pl
 import pytest
 
@@ -226,6 +227,29 @@ def test_normalize_floors_and_keeps_flooring_duplicates(tmp_path: Path) -> None:
     plain = _copy(pq, tmp_path / "plain.parquet")  # no timeframe in the name
     with pytest.raises(SchemaError, match="normalize=True needs a timeframe"):
         omega_pl.scan_candles(plain, normalize=True)
+
+
+@pytest.mark.filterwarnings("ignore::omega_pl.errors.TimeframeMismatchWarning")  # days apart
+@pytest.mark.parametrize("timeframe", ["M1", "M5", "M15", "H1", "H4", "D1"])
+def test_normalize_equals_floor_time_on_and_off_the_grid(tmp_path: Path, timeframe: str) -> None:
+    """The loader's grid flooring gives floor_time's instants, before 1970 too,
+    whether the file is already on the grid (passed through) or not."""
+    rng = np.random.default_rng(len(timeframe))
+    bar_us = omega_pl.Timeframe.parse(timeframe).minutes * 60_000_000
+    on = np.sort(rng.integers(-40 * 365, 60 * 365, 500)) * 86_400_000_000
+    off = on + rng.integers(0, bar_us, on.size)
+    for n, us in enumerate((on, off)):
+        time = pl.Series("time", np.unique(us)).cast(pl.Datetime("us", "UTC"))
+        df = pl.DataFrame({"time": time}).with_columns(
+            *(pl.lit(1.0).alias(c) for c in ("open", "high", "low", "close", "volume"))
+        )
+        path = tmp_path / f"EURUSD_{timeframe}_BID_{n}.parquet"
+        df.write_parquet(path)
+        got = omega_pl.scan_candles(
+            path, timeframe=timeframe, market_hours=False, clean_daily=False, normalize=True
+        ).collect()
+        want = df.select(omega_pl.floor_time("time", timeframe))["time"]
+        assert got["time"].equals(want)
 
 
 def _copy(src: Path, dst: Path) -> Path:

@@ -221,8 +221,83 @@ pub fn parse_timestamp_zoned(text: &[u8]) -> Option<(i64, bool)> {
     ))
 }
 
+/// Whether every instant of `ts_us` is a whole multiple of `bar_us` (> 0),
+/// i.e. already on the epoch-anchored grid of that bar length.
+///
+/// One vectorised pass without an integer division: `k`, the nearest whole
+/// number to `t / bar` in floating point, is exact for any `t` on the grid
+/// (|t| < 2^53, every timestamp before the year 2255), and `k · bar == t`
+/// is then checked in integers; an instant off the grid can never pass.
+/// Instants of 2^62 and beyond answer `false` (the caller then floors row
+/// by row, which is right for them too).
+pub fn on_grid(ts_us: &[i64], bar_us: i64) -> bool {
+    if bar_us <= 0 {
+        return false;
+    }
+    const LIMIT: i64 = 1 << 62;
+    let inverse = 1.0 / bar_us as f64;
+    ts_us.iter().fold(true, |ok, &t| {
+        // |t| < 2^62 bounds |k·bar| below 2^63: the product cannot wrap.
+        let k = (t as f64 * inverse).round() as i64;
+        ok & (t > -LIMIT) & (t < LIMIT) & (k.wrapping_mul(bar_us) == t)
+    })
+}
+
+/// `ts_us` floored to whole multiples of `bar_us` (> 0) towards the past,
+/// appended to `out` after clearing it (what Polars' `dt.truncate` gives for
+/// a fixed duration on UTC instants). `Err` with the first instant whose
+/// floor lies before the `i64` range.
+pub fn floor_to_grid(ts_us: &[i64], bar_us: i64, out: &mut Vec<i64>) -> Result<(), i64> {
+    out.clear();
+    out.reserve(ts_us.len());
+    let bar = bar_us.max(1);
+    for &t in ts_us {
+        out.push(t.checked_sub(t.rem_euclid(bar)).ok_or(t)?);
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn grid_check_and_floor() {
+        const MIN: i64 = 60_000_000;
+        let on = [
+            0,
+            MIN,
+            -MIN,
+            1_699_999_980 * 1_000_000,
+            1_699_999_980 * 1_000_000 - 5 * MIN,
+        ];
+        assert!(super::on_grid(&on, MIN));
+        assert!(super::on_grid(&[], MIN));
+        for off in [
+            1,
+            -1,
+            MIN - 1,
+            1_700_000_000 * 1_000_000 + 1,
+            1 << 62,
+            i64::MIN,
+            i64::MAX,
+        ] {
+            assert!(!super::on_grid(&[0, off], MIN), "{off}");
+        }
+        assert!(!super::on_grid(&on, 0));
+        let mut out = vec![7];
+        super::floor_to_grid(&[0, 1, MIN - 1, MIN, -1, -MIN - 1, i64::MAX], MIN, &mut out).unwrap();
+        assert_eq!(&out[..6], &[0, 0, 0, MIN, -MIN, -2 * MIN]);
+        assert_eq!(out[6], i64::MAX - i64::MAX % MIN);
+        assert_eq!(
+            super::floor_to_grid(&[0, i64::MIN], MIN, &mut out),
+            Err(i64::MIN)
+        );
+        // Every instant a whole number of bars after an on-grid one is on the grid.
+        let many: Vec<i64> = (0..10_000)
+            .map(|k| 1_599_999_960 * 1_000_000 + k * 7 * MIN)
+            .collect();
+        assert!(super::on_grid(&many, MIN) && !super::on_grid(&many, 7 * MIN + 1));
+    }
     use super::*;
 
     const JAN1_2025: i64 = 1_735_689_600 * US_PER_SEC;

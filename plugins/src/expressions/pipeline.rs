@@ -8,7 +8,7 @@ use crate::kernels::buffer::zeroed;
 use crate::kernels::csv::ZoneUse;
 use crate::kernels::dedup::{keep_last_of_runs, spacing, Spacing};
 use crate::kernels::sessions::{market_hours_mask as mask_kernel, OffsetTable};
-use crate::kernels::timestamps::parse_timestamp_zoned;
+use crate::kernels::timestamps::{floor_to_grid as floor_kernel, on_grid, parse_timestamp_zoned};
 
 /// Keyword arguments of `market_hours_mask`: the zone's offset table.
 #[derive(Deserialize)]
@@ -44,6 +44,58 @@ fn market_hours_mask(inputs: &[Series], kwargs: MaskKwargs) -> PolarsResult<Seri
         ));
     }
     Ok(BooleanChunked::from_chunk_iter(s.name().clone(), chunks).into_series())
+}
+
+/// Keyword arguments of `floor_to_grid`: the bar length.
+#[derive(Deserialize)]
+struct GridKwargs {
+    bar_us: i64,
+}
+
+/// The input's own type (`floor_to_grid` keeps the Datetime type and zone).
+fn input_type(fields: &[Field]) -> PolarsResult<Field> {
+    fields
+        .first()
+        .cloned()
+        .ok_or_else(|| polars_err!(InvalidOperation: "omega: floor_to_grid needs an input column"))
+}
+
+/// UTC epoch-microsecond Datetimes floored to whole multiples of `bar_us`
+/// (the loader's `normalize`, equal to `dt.truncate` of a fixed duration on
+/// UTC instants). Candle files are nearly always on their grid already: one
+/// pass checks, and the column is then returned as it is, without a copy.
+#[polars_expr(output_type_func=input_type)]
+fn floor_to_grid(inputs: &[Series], kwargs: GridKwargs) -> PolarsResult<Series> {
+    let s = first(inputs, "floor_to_grid")?;
+    if kwargs.bar_us <= 0 {
+        polars_bail!(InvalidOperation: "omega: parameter 'bar_us' must be positive, got {}", kwargs.bar_us);
+    }
+    let DataType::Datetime(TimeUnit::Microseconds, zone) = s.dtype() else {
+        polars_bail!(InvalidOperation: "omega: floor_to_grid expects a Datetime(us) column, got {}", s.dtype());
+    };
+    let physical = s.to_physical_repr();
+    let ca = physical.i64()?;
+    if ca
+        .downcast_iter()
+        .all(|a| on_grid(a.values(), kwargs.bar_us))
+    {
+        return Ok(s.clone());
+    }
+    let mut chunks = Vec::with_capacity(ca.chunks().len());
+    for arr in ca.downcast_iter() {
+        let mut out = Vec::new();
+        floor_kernel(arr.values(), kwargs.bar_us, &mut out).map_err(
+            |t| polars_err!(ComputeError: "omega: timestamp {t} µs cannot be floored to a {} µs grid within the Datetime range", kwargs.bar_us),
+        )?;
+        chunks.push(arrow::array::PrimitiveArray::new(
+            arrow::datatypes::ArrowDataType::Int64,
+            out.into(),
+            arr.validity().cloned(),
+        ));
+    }
+    Ok(Int64Chunked::from_chunk_iter(s.name().clone(), chunks)
+        .into_datetime(TimeUnit::Microseconds, zone.clone())
+        .into_series())
 }
 
 /// Keyword arguments of `parse_timestamps`: the column name, for messages.
