@@ -6,7 +6,7 @@ use serde::Deserialize;
 
 use crate::kernels::buffer::zeroed;
 use crate::kernels::csv::ZoneUse;
-use crate::kernels::dedup::{keep_last_of_runs, spacing, Spacing};
+use crate::kernels::dedup::{keep_last_of_runs, spacing, spacing_of_chunks, Spacing};
 use crate::kernels::sessions::{market_hours_mask as mask_kernel, OffsetTable};
 use crate::kernels::timestamps::{floor_to_grid as floor_kernel, on_grid, parse_timestamp_zoned};
 
@@ -198,10 +198,8 @@ fn keep_last_mask(inputs: &[Series], kwargs: KeepLastKwargs) -> PolarsResult<Ser
     // spacing together), and an all-true mask that Polars' filter passes
     // through without copying.
     if ca.null_count() == 0 {
-        let all = spacing(
-            ca.downcast_iter().flat_map(|a| a.values().iter().copied()),
-            short_below,
-        );
+        let chunks: Vec<&[i64]> = ca.downcast_iter().map(|a| &**a.values()).collect();
+        let all = spacing_of_chunks(&chunks, short_below);
         if all.strictly_increasing() {
             check_spacing(all, &kwargs)?;
             return Ok(BooleanChunked::full(s.name().clone(), true, ca.len()).into_series());
