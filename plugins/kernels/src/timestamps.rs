@@ -230,17 +230,29 @@ pub fn parse_timestamp_zoned(text: &[u8]) -> Option<(i64, bool)> {
 /// is then checked in integers; an instant off the grid can never pass.
 /// Instants of 2^62 and beyond answer `false` (the caller then floors row
 /// by row, which is right for them too).
+///
+/// Compiled a second time for AVX-512 (a test forces the baseline copy),
+/// whose conversions between `f64` and `i64` and 64-bit products work on
+/// eight values at once.
 pub fn on_grid(ts_us: &[i64], bar_us: i64) -> bool {
-    if bar_us <= 0 {
-        return false;
-    }
+    bar_us > 0 && on_grid_dispatched(ts_us, bar_us)
+}
+
+dispatch! { ["avx512dq"]
+fn on_grid_dispatched(ts_us: &[i64], bar_us: i64) -> bool {
     const LIMIT: i64 = 1 << 62;
     let inverse = 1.0 / bar_us as f64;
     ts_us.iter().fold(true, |ok, &t| {
+        // The nearest whole number to x, rounding halves away from zero,
+        // without a call into libm's `round` (baseline x86-64 has no
+        // rounding instruction); only exact when x is near a whole number,
+        // which is all the check needs.
+        let x = t as f64 * inverse;
+        let k = (x + 0.5f64.copysign(x)) as i64;
         // |t| < 2^62 bounds |k·bar| below 2^63: the product cannot wrap.
-        let k = (t as f64 * inverse).round() as i64;
         ok & (t > -LIMIT) & (t < LIMIT) & (k.wrapping_mul(bar_us) == t)
     })
+}
 }
 
 /// `ts_us` floored to whole multiples of `bar_us` (> 0) towards the past,
@@ -284,6 +296,11 @@ mod tests {
             assert!(!super::on_grid(&[0, off], MIN), "{off}");
         }
         assert!(!super::on_grid(&on, 0));
+        assert!(crate::dispatch::baseline(|| super::on_grid(&on, MIN)));
+        assert!(!crate::dispatch::baseline(|| super::on_grid(
+            &[0, MIN + 1],
+            MIN
+        )));
         let mut out = vec![7];
         super::floor_to_grid(&[0, 1, MIN - 1, MIN, -1, -MIN - 1, i64::MAX], MIN, &mut out).unwrap();
         assert_eq!(&out[..6], &[0, 0, 0, MIN, -MIN, -2 * MIN]);
