@@ -576,12 +576,20 @@ def _sorted_unique(
     lf: pl.LazyFrame,
     source: str,
     timeframe: Timeframe | None = None,
+    rows: pl.Expr | None = None,
 ) -> pl.LazyFrame:
-    """Sort by time (only if needed) and keep the last row of each timestamp.
+    """Sort by time (only if needed), keep the ``rows`` (a row mask, such as
+    the market-hours mask) and the last row of each timestamp.
 
     Sorted input, the usual case, is checked in one pass and never re-sorted.
     The sort is stable, so of equal timestamps the last row in file order is
     the one kept. The result is marked sorted.
+
+    ``rows`` is applied after the read, never pushed into it: as a predicate
+    inside Polars' Parquet reader it decoded every page through the slower
+    filtered path (10M rows: +90 ms for a mask that keeps every row), while
+    it cannot skip a row group (every week has open hours). The time window
+    stays pushed down, where row-group statistics do skip.
 
     The keep-mask's pass also warns about value columns without a single
     value (:class:`~omega_pl.errors.MissingValuesWarning`) and, with
@@ -597,7 +605,11 @@ def _sorted_unique(
         schema=lf.collect_schema(),
         # a row limit must not reach the rows before they are in order
         slice_pushdown=False,
+        # nor `rows` the reader (see above)
+        predicate_pushdown=False,
     )
+    if rows is not None:
+        ordered = ordered.filter(rows)
     return ordered.filter(keep_last).with_columns(pl.col("time").set_sorted())
 
 
@@ -861,11 +873,10 @@ def _scan_candles(
     use_daily = (tf is not None and tf.is_daily) if clean_daily is None else clean_daily
     # Rows without a timestamp pass the masks: the dedup step drops them and says so.
     no_time = pl.col("time").is_null()
-    if use_hours:
-        lf = lf.filter(market_hours_mask("time") | no_time)
-    if use_daily:
-        lf = lf.filter(daily_clean_mask("time") | no_time)
-    lf = _sorted_unique(lf, str(path), tf)
+    masks = [market_hours_mask("time")] if use_hours else []
+    masks += [daily_clean_mask("time")] if use_daily else []
+    rows = pl.all_horizontal(*masks) | no_time if masks else None
+    lf = _sorted_unique(lf, str(path), tf, rows)
     if normalize and tf is not None and tf.unit != "W":
         lf = lf.with_columns(_floor_utc_time(tf))
     return lf
