@@ -100,26 +100,36 @@ pub struct Spacing {
 }
 
 impl Spacing {
+    /// No keys yet.
+    const EMPTY: Spacing = Spacing {
+        count: 0,
+        short: 0,
+        min_gap: i64::MAX,
+    };
+
     /// Every key is greater than the one before.
     pub fn strictly_increasing(&self) -> bool {
         self.min_gap > 0
+    }
+
+    /// Counts the gap from key `prev` to the next key `t` (saturating at the
+    /// `i64` range), short below `short_below`.
+    #[inline(always)]
+    fn see_gap(&mut self, prev: i64, t: i64, short_below: i64) {
+        let gap = t.saturating_sub(prev);
+        self.min_gap = self.min_gap.min(gap);
+        self.short += usize::from(gap < short_below);
     }
 }
 
 /// The [`Spacing`] of `keys`, gaps counted as short below `short_below`
 /// (gaps saturate at the `i64` range).
 pub fn spacing(keys: impl IntoIterator<Item = i64>, short_below: i64) -> Spacing {
-    let mut out = Spacing {
-        count: 0,
-        short: 0,
-        min_gap: i64::MAX,
-    };
+    let mut out = Spacing::EMPTY;
     let mut last = None::<i64>;
     for t in keys {
         if let Some(prev) = last {
-            let gap = t.saturating_sub(prev);
-            out.min_gap = out.min_gap.min(gap);
-            out.short += usize::from(gap < short_below);
+            out.see_gap(prev, t, short_below);
         }
         last = Some(t);
         out.count += 1;
@@ -139,17 +149,17 @@ pub fn spacing_of_chunks(chunks: &[&[i64]], short_below: i64) -> Spacing {
 
 dispatch! { ["avx2"]
 fn spacing_of_chunks_dispatched(chunks: &[&[i64]], short_below: i64) -> Spacing {
-    let mut out = spacing(std::iter::empty(), short_below);
+    let mut out = Spacing::EMPTY;
     let mut last = None::<i64>;
     for &chunk in chunks {
         let (Some(&first), Some(&end)) = (chunk.first(), chunk.last()) else {
             continue;
         };
         if let Some(prev) = last {
-            let gap = first.saturating_sub(prev);
-            out.min_gap = out.min_gap.min(gap);
-            out.short += usize::from(gap < short_below);
+            out.see_gap(prev, first, short_below);
         }
+        // `see_gap` over the chunk's pairs, its two sums kept in locals so
+        // that the loop vectorises.
         let later = chunk.get(1..).unwrap_or_default();
         let (min_gap, short) =
             chunk

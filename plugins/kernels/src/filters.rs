@@ -296,18 +296,14 @@ fn returns(c: &[f64], g: &Garch, ffill: bool, out: &mut [f64]) {
 /// Returns where it wrote `NaN`, so that the caller need not search.
 pub fn garch_volatility(c: &[f64], g: &Garch, out: &mut [f64]) -> Missing {
     if g.alpha + g.beta >= 1.0 {
-        out.fill(f64::NAN);
-        return Missing::all(out.len());
+        return Missing::fill_all(out);
     }
     let mut ret = zeroed(c.len());
     returns(c, g, !g.log_returns, &mut ret);
     // An infinite return counts as the first one here (SPEC 2.16).
     match ret.iter().position(|v| !v.is_nan()) {
         Some(f) => garch_sigma(&ret, f, g, out),
-        None => {
-            out.fill(f64::NAN);
-            Missing::all(out.len())
-        }
+        None => Missing::fill_all(out),
     }
 }
 
@@ -317,17 +313,18 @@ pub fn garch_volatility(c: &[f64], g: &Garch, out: &mut [f64]) -> Missing {
 /// return as the first counted one. Its last value is the per-row `_local`
 /// value.
 pub fn garch_volatility_window(c: &[f64], g: &Garch, out: &mut [f64]) {
-    out.fill(f64::NAN);
     if g.alpha + g.beta >= 1.0 {
+        Missing::fill_all(out);
         return;
     }
     let mut ret = zeroed(c.len());
     returns(c, g, false, &mut ret);
     // The first counted return is the first finite one (SPEC 2.18); an
     // infinite one before it still enters the long-run variance and mean.
-    if let Some(f) = ret.iter().position(|v| v.is_finite()) {
-        garch_sigma(&ret, f, g, out);
-    }
+    match ret.iter().position(|v| v.is_finite()) {
+        Some(f) => garch_sigma(&ret, f, g, out),
+        None => Missing::fill_all(out),
+    };
 }
 
 /// The GARCH recursion of SPEC 2.16 over returns `ret` (`NaN` = none) from
@@ -347,10 +344,7 @@ fn garch_sigma(ret: &[f64], f: usize, g: &Garch, out: &mut [f64]) -> Missing {
             .nth(k.max(1) - 1)
         {
             Some((j, _)) => first_valid = first_valid.max(f + j),
-            None => {
-                out.fill(f64::NAN);
-                return Missing::all(out.len());
-            }
+            None => return Missing::fill_all(out),
         }
     }
     out[..first_valid.min(n)].fill(f64::NAN);

@@ -27,6 +27,13 @@ impl Missing {
         }
     }
 
+    /// Writes `NaN` to every row of `out` and says so: what a kernel returns
+    /// when nothing can be computed.
+    pub fn fill_all(out: &mut [f64]) -> Self {
+        out.fill(f64::NAN);
+        Missing::all(out.len())
+    }
+
     /// Nothing is known beyond the rows being `NaN` wherever they are.
     pub fn unknown() -> Self {
         Missing {
@@ -145,6 +152,7 @@ mod tests {
                     crate::ewm::ewm_mean(x, 2.0 / (p as f64 + 1.0), &mut o),
                     &o,
                 );
+                check("sma streaming", crate::rolling::roll_mean(x, p, &mut o), &o);
                 {
                     let mut v = Vec::new();
                     check("sma", crate::segmented::roll_mean(x, p, &mut v), &v);

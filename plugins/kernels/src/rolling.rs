@@ -239,6 +239,17 @@ impl Recip {
         Recip { hi, lo: rem / k }
     }
 
+    /// [`Recip::new`] in code compiled with the `fma` feature (`FMA`); a
+    /// placeholder elsewhere, where the callers divide instead.
+    #[inline]
+    pub(crate) fn if_fma<const FMA: bool>(k: f64) -> Self {
+        if FMA {
+            Recip::new(k)
+        } else {
+            Recip::default()
+        }
+    }
+
     /// `d·(hi + lo)` in one fused multiply-add: exactly `d / k` when
     /// [`by_recip_ok`] (see [`div_count`]); only in code compiled with the
     /// `fma` feature (elsewhere `mul_add` is a slow libm call).
@@ -525,11 +536,7 @@ fn steady_rows<const FMA: bool>(
 ) {
     debug_assert!(w >= 2 && rows.start >= w && sum.k == w && var.k == w);
     let (wf, w1f) = (w as f64, (w - 1) as f64);
-    let (add_r, rem_r) = if FMA {
-        (Recip::new(wf), Recip::new(w1f))
-    } else {
-        (Recip::default(), Recip::default())
-    };
+    let (add_r, rem_r) = (Recip::if_fma::<FMA>(wf), Recip::if_fma::<FMA>(w1f));
     let den = w.checked_sub(ddof).filter(|&d| d > 0).map(|d| d as f64);
     let (mut total, mut s_add, mut s_rem, mut negatives) =
         (sum.total, sum.comp_add, sum.comp_rem, sum.negatives);
@@ -637,11 +644,7 @@ pub fn rolling_std_two_pass(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) -
     const L: usize = 32;
     // The block's divisions through reciprocals (same quotients, see
     // `div_count`): vector division is slow.
-    let (by_w, by_dof) = if WIDE && w > ddof {
-        (Recip::new(w as f64), Recip::new((w - ddof) as f64))
-    } else {
-        (Recip::default(), Recip::default())
-    };
+    let (by_w, by_dof) = (Recip::if_fma::<WIDE>(w as f64), Recip::if_fma::<WIDE>(w.saturating_sub(ddof) as f64));
     let complete_from = |t: usize, last_nan: Option<usize>| w > ddof && complete_window(t, w, last_nan);
     let mut watch = Watch::default();
     // last_nan: the last NaN at or before t.
@@ -706,7 +709,11 @@ pub fn rolling_std_two_pass(x: &[f64], w: usize, ddof: usize, out: &mut [f64]) -
 /// (code compiled with the `fma` feature) and every lane allows it
 /// ([`by_recip_ok`]), which gives the same quotients; else by division.
 #[inline(always)]
-fn quotients<const FMA: bool, const L: usize>(v: [f64; L], k: f64, r: Recip) -> [f64; L] {
+pub(crate) fn quotients<const FMA: bool, const L: usize>(
+    v: [f64; L],
+    k: f64,
+    r: Recip,
+) -> [f64; L] {
     // Loops, not `array::map`: the compiler left `map` on 32 lanes out of line.
     let mut q = v;
     if FMA && v.iter().fold(true, |ok, &d| ok & by_recip_ok(d)) {

@@ -16,7 +16,7 @@
 //! exactly (an all-identical window returns its value).
 
 use crate::missing::Missing;
-use crate::rolling::{by_recip_ok, Recip};
+use crate::rolling::{quotients, Recip};
 
 /// Segments advanced together (one per lane of a 512-bit register).
 const LANES: usize = 8;
@@ -165,11 +165,7 @@ impl<const L: usize> Acc<L> {
         w: f64,
         r: Recip,
     ) -> [f64; L] {
-        let q: [f64; L] = if FMA && self.total.iter().fold(true, |ok, &t| ok & by_recip_ok(t)) {
-            self.total.map(|t| r.times(t))
-        } else {
-            self.total.map(|t| t / w)
-        };
+        let q = quotients::<FMA, L>(self.total, w, r);
         let mut out = [0.0; L];
         for l in 0..L {
             // Selects, not an if-else chain, so that the lanes vectorise.
@@ -199,11 +195,7 @@ fn segment<const FMA: bool>(
     out: &mut Vec<f64>,
 ) -> usize {
     let mut acc = Acc::<1>::new();
-    let r = if FMA {
-        Recip::new(w as f64)
-    } else {
-        Recip::default()
-    };
+    let r = Recip::if_fma::<FMA>(w as f64);
     for &v in &x[start.saturating_sub(w)..start] {
         acc.add::<false, true>([v]);
     }
@@ -336,11 +328,7 @@ fn interleaved<const CLEAN: bool, const SIGNED: bool, const FMA: bool>(
         acc.add::<CLEAN, SIGNED>(lane_values(v));
     }
     let wf = w as f64;
-    let r = if FMA {
-        Recip::new(wf)
-    } else {
-        Recip::default()
-    };
+    let r = Recip::if_fma::<FMA>(wf);
     let mut nans = [0.0f64; LANES];
     for ((leave, enter), done) in input
         .chunks_exact(LANES)

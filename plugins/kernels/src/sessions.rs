@@ -61,10 +61,16 @@ impl OffsetTable<'_> {
 /// Whether the market is open at the UTC instant `t_us`, given the local offset.
 #[inline]
 pub fn is_open_local(t_us: i64, offset_us: i64) -> bool {
+    (OPEN_US..CLOSE_US).contains(&week_position(t_us, offset_us))
+}
+
+/// Where the UTC instant `t_us` falls in its local week (offset `offset_us`),
+/// in microseconds since local Monday 00:00.
+#[inline]
+fn week_position(t_us: i64, offset_us: i64) -> i64 {
     // Reduce each term modulo a week first, so no instant can overflow.
     let shift = (offset_us.rem_euclid(US_PER_WEEK) + US_PER_WEEK - MONDAY_ORIGIN_US) % US_PER_WEEK;
-    let pos = (t_us.rem_euclid(US_PER_WEEK) + shift) % US_PER_WEEK;
-    (OPEN_US..CLOSE_US).contains(&pos)
+    (t_us.rem_euclid(US_PER_WEEK) + shift) % US_PER_WEEK
 }
 
 /// Writes the market-hours mask of the UTC instants `ts_us` into `out` as
@@ -76,8 +82,8 @@ pub fn is_open_local(t_us: i64, offset_us: i64) -> bool {
 /// closes, or the zone's offset changes: the kernel keeps that stretch, and
 /// eight rows inside it cost two vector comparisons and one byte (sorted
 /// candles leave it about twice a week). A row outside it finds its own
-/// stretch (a binary search in the offset table, then [`is_open_local`] and
-/// the distances to the next weekly boundaries), so unsorted input is
+/// stretch (a binary search in the offset table, then its position in the
+/// local week and the distances to the week's boundaries), so unsorted input is
 /// correct too, only slower.
 pub fn market_hours_mask(ts_us: &[i64], table: OffsetTable<'_>, out: &mut [u8]) {
     debug_assert_eq!(out.len(), ts_us.len().div_ceil(8));
@@ -110,10 +116,8 @@ fn stretch(t: i64, table: OffsetTable<'_>) -> (i64, i64, bool) {
     let (seg_lo, seg_hi) = bounds(table.transitions_us, seg);
     // A validated table has an offset for every segment; an invalid one reads as UTC.
     let offset = table.offsets_us.get(seg).copied().unwrap_or(0);
-    let open = is_open_local(t, offset);
-    // The position in the local week, as `is_open_local` computes it.
-    let shift = (offset.rem_euclid(US_PER_WEEK) + US_PER_WEEK - MONDAY_ORIGIN_US) % US_PER_WEEK;
-    let pos = (t.rem_euclid(US_PER_WEEK) + shift) % US_PER_WEEK;
+    let pos = week_position(t, offset);
+    let open = (OPEN_US..CLOSE_US).contains(&pos);
     // Where the current spell started and ends, as offsets from the week's
     // start (in i128: near the ends of i64 they leave its range).
     let (from, to) = if open {

@@ -66,8 +66,7 @@ pub fn atr(h: &[f64], l: &[f64], c: &[f64], period: usize, reseed: bool, out: &m
         true_range_of(h[t], l[t], prev)
     };
     let Some(seed_end) = atr_seed_end(n, period, reseed, tr) else {
-        out.fill(f64::NAN);
-        return Missing::all(n);
+        return Missing::fill_all(out);
     };
     let seed: Vec<f64> = (seed_end + 1 - period..=seed_end).map(tr).collect();
     let mut value = pairwise_sum(&seed) / period as f64;

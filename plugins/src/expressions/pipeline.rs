@@ -4,6 +4,7 @@ use polars::prelude::*;
 use pyo3_polars::derive::polars_expr;
 use serde::Deserialize;
 
+use super::shared::first_field;
 use crate::kernels::buffer::zeroed;
 use crate::kernels::csv::ZoneUse;
 use crate::kernels::dedup::{keep_last_of_runs, spacing, spacing_of_chunks, Spacing};
@@ -54,10 +55,7 @@ struct GridKwargs {
 
 /// The input's own type (`floor_to_grid` keeps the Datetime type and zone).
 fn input_type(fields: &[Field]) -> PolarsResult<Field> {
-    fields
-        .first()
-        .cloned()
-        .ok_or_else(|| polars_err!(InvalidOperation: "omega: floor_to_grid needs an input column"))
+    first_field(fields).cloned()
 }
 
 /// UTC epoch-microsecond Datetimes floored to whole multiples of `bar_us`

@@ -62,7 +62,7 @@ pub(crate) fn finite(name: &str, value: f64) -> PolarsResult<f64> {
 // Output types: a Float64 or Struct column named after the first input.
 
 /// The first input's field (Polars always passes at least one).
-fn first_field(fields: &[Field]) -> PolarsResult<&Field> {
+pub(crate) fn first_field(fields: &[Field]) -> PolarsResult<&Field> {
     fields
         .first()
         .ok_or_else(|| polars_err!(InvalidOperation: "omega: the expression needs an input column"))
@@ -118,21 +118,16 @@ pub(crate) fn unary_appending<R: Report>(
     Ok(f64_output_with(first.name().clone(), out, missing))
 }
 
-/// Runs a single-output kernel over the first input.
+/// Runs a single-output kernel that writes into a zeroed buffer of the
+/// input's length over the first input.
 pub(crate) fn unary<R: Report>(
     inputs: &[Series],
     kernel: impl FnOnce(&[f64], &mut [f64]) -> R,
 ) -> PolarsResult<Series> {
-    let (out, missing) = with_f64_input(input(inputs, 0)?, |x| {
-        let mut out = zeroed(x.len());
-        let missing = kernel(x, &mut out).missing();
-        (out, missing)
-    })?;
-    Ok(f64_output_with(
-        input(inputs, 0)?.name().clone(),
-        out,
-        missing,
-    ))
+    unary_appending(inputs, |x, out| {
+        *out = zeroed(x.len());
+        kernel(x, out)
+    })
 }
 
 /// The `[close, high, low]` inputs, or an error if fewer were given.
