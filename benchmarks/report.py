@@ -288,8 +288,9 @@ def render_groups(doc: dict[str, Any]) -> str:
             continue
         groups[bench.get("group") or bench["name"]].append(bench)
     out: list[str] = []
+    floors = _floors(doc)
     for group, rows in groups.items():
-        floor = next((b for b in rows if b.get("extra_info", {}).get("floor")), None)
+        floor = floors.get(group)
         out += [
             f"### {group}",
             "",

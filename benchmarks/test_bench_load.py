@@ -7,37 +7,19 @@ README's table; the group name says what is compared with what.
 
 from __future__ import annotations
 
-import statistics
 import subprocess
 import sys
-import time
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 import polars as pl
 import pytest
+from timing import interleaved_ratio  # benchmarks/ is on sys.path under pytest
 
 import omega_pl
 
 WINDOW = {"start": "2000-01-01", "end": "2100-01-01"}  # the full file, but through the window path
-
-
-def interleaved_ratio(floor: Callable[[], object], fn: Callable[[], object], pairs: int) -> float:
-    """The median over ``pairs`` of ``fn``'s time ÷ ``floor``'s, the two
-    called one after the other: what slows this shared machine down for a
-    while (its neighbours) then weighs on both sides of a pair alike, which
-    two medians timed minutes apart do not promise. Shown beside the row's
-    own ratio (``interleaved_ratio=`` in its notes)."""
-    ratios = []
-    for _ in range(pairs):
-        start = time.perf_counter()
-        floor()
-        mid = time.perf_counter()
-        fn()
-        ratios.append((time.perf_counter() - mid) / (mid - start))
-    return round(statistics.median(ratios), 3)
 
 
 def bid(root: Path, fmt: str = "parquet") -> Path:

@@ -4,6 +4,7 @@ each timed row records how busy other processes kept it)."""
 from __future__ import annotations
 
 import os
+import statistics
 import time
 from collections.abc import Callable
 from typing import Any
@@ -39,3 +40,19 @@ def timed(benchmark: Any, fn: Callable[[], Any], rounds: int = 0, warmup_rounds:
     others = (after[0] - before[0]) - (after[1] - before[1])
     benchmark.extra_info["other_cpu"] = round(max(0.0, others) / wall, 2) if wall > 0 else 0.0
     return result
+
+
+def interleaved_ratio(floor: Callable[[], object], fn: Callable[[], object], pairs: int) -> float:
+    """The median over ``pairs`` of ``fn``'s time ÷ ``floor``'s, the two
+    called one after the other: what slows this shared machine down for a
+    while (its neighbours) then weighs on both sides of a pair alike, which
+    two medians timed minutes apart do not promise. Shown beside the row's
+    own ratio (``interleaved_ratio=`` in its notes)."""
+    ratios = []
+    for _ in range(pairs):
+        start = time.perf_counter()
+        floor()
+        mid = time.perf_counter()
+        fn()
+        ratios.append((time.perf_counter() - mid) / (mid - start))
+    return round(statistics.median(ratios), 3)

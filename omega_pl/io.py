@@ -598,7 +598,7 @@ def _sorted_unique(
     """
     checks: dict[str, object] = {"source": source}
     if timeframe is not None:
-        checks.update(timeframe=timeframe.name, bar_us=timeframe.minutes * 60_000_000)
+        checks.update(timeframe=timeframe.name, bar_us=_bar_us(timeframe))
     keep_last = plugin_expr("keep_last_mask", [pl.col("time"), *map(pl.col, OHLCV)], checks)
     ordered = lf.map_batches(
         _sort_if_needed,
@@ -889,8 +889,12 @@ def _floor_utc_time(tf: Timeframe) -> pl.Expr:
     but a file already on its grid, the usual case, is checked in one pass
     and passed through without building a new column.
     """
-    bar_us = tf.minutes * 60_000_000
-    return plugin_expr("floor_to_grid", [pl.col("time")], {"bar_us": bar_us}, elementwise=True)
+    return plugin_expr("floor_to_grid", [pl.col("time")], {"bar_us": _bar_us(tf)}, elementwise=True)
+
+
+def _bar_us(tf: Timeframe) -> int:
+    """The length of one bar of ``tf`` in microseconds (the plugins' unit)."""
+    return tf.minutes * 60_000_000
 
 
 def candle_files(
